@@ -1,0 +1,57 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "Clerk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "clerk", targets: ["clerk"]),
+        .library(name: "ClerkEngine", targets: ["ClerkEngine"]),
+        .library(name: "ClerkContent", targets: ["ClerkContent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries. ICU is reached only through CTextShim (see docs/architecture.md):
+        // Foundation carries its own ICU, and a Swift target that sees both fails to build.
+        .systemLibrary(
+            name: "CICU",
+            pkgConfig: "icu-i18n",
+            providers: [.apt(["libicu-dev"])]
+        ),
+        .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
+        .systemLibrary(name: "CEditLine", providers: [.apt(["libedit-dev"])]),
+        .target(name: "CTextShim", dependencies: ["CICU"]),
+
+        .target(name: "ClerkText", dependencies: ["CTextShim", "CStemmer"]),
+        .target(name: "ClerkEngine", dependencies: ["ClerkText"]),
+        .target(
+            name: "ClerkContent",
+            dependencies: ["ClerkEngine", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "ClerkServer",
+            dependencies: [
+                "ClerkEngine", "ClerkContent",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "clerk",
+            dependencies: [
+                "ClerkEngine", "ClerkContent", "ClerkServer", "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ClerkTextTests", dependencies: ["ClerkText"]),
+        .testTarget(name: "ClerkEngineTests", dependencies: ["ClerkEngine", "ClerkContent"]),
+        .testTarget(name: "ClerkContentTests", dependencies: ["ClerkContent"]),
+        .testTarget(name: "ClerkCLITests", dependencies: []),
+    ]
+)

@@ -1,0 +1,72 @@
+import ClerkText
+
+/// The compiled, immutable form of the content: vocabulary, pattern trie, example scorer, intents and
+/// policy settings. Built once by ``compile(_:)``, shared by every conversation, and replaced as a whole when
+/// content changes.
+///
+/// ```swift
+/// let (brain, problems) = Brain.compile(source)
+/// let turn = brain!.reply(to: "How much is a passport?", in: ConversationState())
+/// ```
+public struct Brain: Sendable {
+    struct Intent: Sendable {
+        var id: String
+        var title: String
+        var replies: [ReplyTemplate]
+        var quickReplies: [String]
+        var setsContext: [String]
+        var requires: [String]
+        var action: IntentAction?
+        var service: String?
+        var location: SourceLocation
+        /// Terms of the title, to recognise the citizen picking it from a "Did you mean …?" question.
+        var titleTerms: [Int32]
+    }
+
+    struct PatternInfo: Sendable {
+        var intent: Int32
+        var text: String
+        var location: SourceLocation
+    }
+
+    /// Sizes of a compiled brain.
+    public struct Statistics: Sendable, Codable, Hashable {
+        public var intents: Int
+        public var patterns: Int
+        /// Pattern paths after expanding optional parts and alternatives.
+        public var paths: Int
+        public var trieNodes: Int
+        /// Examples and pattern paths the scorer compares messages with.
+        public var documents: Int
+        /// Distinct folded words the brain knows.
+        public var vocabulary: Int
+        /// Distinct stems (terms).
+        public var terms: Int
+    }
+
+    let lexicon: Lexicon
+    let trie: PatternTrie
+    let scorer: Scorer
+    let intents: [Intent]
+    let intentIndex: [String: Int32]
+    let intentRequires: [UInt64]
+    let flagBits: [String: UInt64]
+    let patterns: [PatternInfo]
+    let pool = ScratchPool()
+
+    /// The policy settings in force.
+    public let settings: PolicySettings
+    /// Sizes, for reports and benchmarks.
+    public let statistics: Statistics
+
+    /// Ids of all intents, in content order.
+    public var intentIDs: [String] { intents.map(\.id) }
+
+    /// Whether an intent with this id exists.
+    public func hasIntent(_ id: String) -> Bool { intentIndex[id] != nil }
+
+    /// The service an intent belongs to, if any.
+    public func service(ofIntent id: String) -> String? {
+        intentIndex[id].flatMap { intents[Int($0)].service }
+    }
+}

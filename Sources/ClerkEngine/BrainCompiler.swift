@@ -1,0 +1,356 @@
+import ClerkText
+
+extension Brain {
+    /// Compiles content into a brain. Returns every problem found; the brain is nil when any is an error.
+    public static func compile(_ source: BrainSource) -> (brain: Brain?, problems: [ContentProblem]) {
+        var compiler = BrainCompiler(source: source)
+        let brain = compiler.run()
+        let problems = compiler.problems.sorted { $0.location < $1.location }
+        return (problems.contains { $0.severity == .error } ? nil : brain, problems)
+    }
+}
+
+/// Interns content words into the vocabulary: folded surface forms, their terms (stems), and frequencies.
+struct LexiconBuilder {
+    let tokenizer: Tokenizer
+    let stemmer: Stemmer
+    var surfaces = ByteTable.Builder()
+    var surfaceTerm: [Int32] = []
+    var frequency: [Int] = []
+    var terms = ByteTable.Builder()
+    private let buffer = TokenBuffer()
+    private var cache: [String: [Int32]] = [:]
+
+    init(tokenizer: Tokenizer, stemmer: Stemmer) {
+        self.tokenizer = tokenizer
+        self.stemmer = stemmer
+    }
+
+    /// Surface ids of the words of `text`, inserting new ones.
+    mutating func surfaceIDs(of text: String) -> [Int32] {
+        if let cached = cache[text] {
+            for id in cached { frequency[Int(id)] += 1 }
+            return cached
+        }
+        tokenizer.tokenize(text, into: buffer)
+        var ids: [Int32] = []
+        for index in buffer.tokens.indices {
+            ids.append(surface(buffer.text(index), kind: buffer.tokens[index].kind))
+        }
+        cache[text] = ids
+        return ids
+    }
+
+    mutating func surface(_ folded: String, kind: TokenKind) -> Int32 {
+        if let existing = surfaces[folded] {
+            frequency[Int(existing)] += 1
+            return existing
+        }
+        let id = surfaces.insert(folded)
+        frequency.append(1)
+        let key = kind.isProtected ? folded : stemmer.stem(folded)
+        surfaceTerm.append(terms.insert(key))
+        return id
+    }
+
+    func term(ofSurface id: Int32) -> Int32 { surfaceTerm[Int(id)] }
+}
+
+/// One expanded pattern path while it is being built.
+struct PathDraft {
+    var steps: [PatternTrie.Step] = []
+    var literalWords: Int32 = 0
+    var typedElements: Int32 = 0
+    var wildcards: Int32 = 0
+    var captureNames: [String] = []
+    var literalTerms: [Int32] = []
+}
+
+struct BrainCompiler {
+    let source: BrainSource
+    var problems: [ContentProblem] = []
+    private var lexicon: LexiconBuilder!
+    private var substitutions = SubstitutionTrie(rules: [])
+    private var conceptIDs: [String: Int32] = [:]
+    static let maxPathsPerPattern = 1024
+    static let maxDocumentsPerPattern = 16
+
+    init(source: BrainSource) {
+        self.source = source
+    }
+
+    private mutating func error(_ location: SourceLocation, _ message: String) {
+        problems.append(ContentProblem(location, message))
+    }
+
+    mutating func run() -> Brain? {
+        let settingsLocation = SourceLocation(file: "config/engine.yaml", line: 1, column: 1)
+        guard let language = Language.named(source.language), let stemmer = Stemmer(algorithm: source.language)
+        else {
+            error(settingsLocation, "unknown language '\(source.language)'")
+            return nil
+        }
+        let tokenizer = Tokenizer(language: language)
+        lexicon = LexiconBuilder(tokenizer: tokenizer, stemmer: stemmer)
+        let settings = source.settings
+        if !(0...1).contains(settings.answerThreshold) || !(0...1).contains(settings.clarifyThreshold)
+            || settings.clarifyThreshold > settings.answerThreshold
+        {
+            error(settingsLocation, "thresholds must lie between 0 and 1, with clarify_threshold ≤ answer_threshold")
+        }
+
+        // Substitutions first: they apply to all other content as they do to messages.
+        var rules: [(from: [Int32], to: [Int32])] = []
+        for substitution in source.substitutions {
+            let from = lexicon.surfaceIDs(of: substitution.from.value)
+            let to = lexicon.surfaceIDs(of: substitution.to)
+            if from.isEmpty {
+                error(substitution.from.location, "'\(substitution.from.value)' has no words to replace")
+                continue
+            }
+            rules.append((from, to))
+        }
+        substitutions = SubstitutionTrie(rules: rules)
+
+        // Concepts.
+        var conceptMembers: [[[Int32]]] = []
+        for concept in source.concepts {
+            if conceptIDs[concept.name.value] != nil {
+                error(concept.name.location, "concept '\(concept.name.value)' is defined twice")
+                continue
+            }
+            conceptIDs[concept.name.value] = Int32(conceptMembers.count)
+            conceptMembers.append(concept.members.map { terms(of: $0.value) })
+        }
+
+        // Context flags become bits.
+        var flagBits: [String: UInt64] = [:]
+        for intent in source.intents {
+            for flag in intent.requires + intent.setsContext where flagBits[flag] == nil {
+                guard flagBits.count < 64 else {
+                    error(intent.id.location, "more than 64 different context flags; use fewer")
+                    break
+                }
+                flagBits[flag] = 1 << UInt64(flagBits.count)
+            }
+        }
+
+        var trieBuilder = PatternTrieBuilder()
+        var intents: [Brain.Intent] = []
+        var intentIndex: [String: Int32] = [:]
+        var intentRequires: [UInt64] = []
+        var patterns: [Brain.PatternInfo] = []
+        var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
+        var pathCount = 0
+
+        for definition in source.intents {
+            let id = definition.id.value
+            if let previous = intentIndex[id] {
+                error(
+                    definition.id.location,
+                    "duplicate intent id '\(id)' (first defined at \(intents[Int(previous)].location))")
+                continue
+            }
+            let intentNumber = Int32(intents.count)
+            var captureNames = Set<String>()
+            var hasProblem = false
+            if definition.patterns.isEmpty && definition.examples.isEmpty {
+                error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
+                hasProblem = true
+            }
+            for pattern in definition.patterns {
+                let parsed: Pattern
+                do {
+                    parsed = try Pattern.parse(pattern.value)
+                } catch {
+                    // Columns count Unicode scalars (as the YAML reader does); the parser counts characters.
+                    let scalars = pattern.value.prefix(error.offset).unicodeScalars.count
+                    self.error(pattern.location.advanced(by: scalars), error.message)
+                    hasProblem = true
+                    continue
+                }
+                guard let paths = expand(parsed.elements, at: pattern.location) else {
+                    hasProblem = true
+                    continue
+                }
+                let patternNumber = Int32(patterns.count)
+                patterns.append(Brain.PatternInfo(intent: intentNumber, text: pattern.value, location: pattern.location))
+                for (k, path) in paths.enumerated() {
+                    guard !path.steps.isEmpty else { continue }
+                    captureNames.formUnion(path.captureNames)
+                    let terminal = PatternTrie.Terminal(
+                        intent: intentNumber, pattern: patternNumber,
+                        specificity: .init(
+                            literalWords: path.literalWords, typedElements: path.typedElements,
+                            wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
+                        captureNames: path.captureNames)
+                    trieBuilder.insert(path.steps, terminal: terminal)
+                    pathCount += 1
+                    if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
+                        documents.append((intentNumber, path.literalTerms, false, pattern.value))
+                    }
+                }
+            }
+            for example in definition.examples {
+                let exampleTerms = terms(of: example.value)
+                if exampleTerms.isEmpty {
+                    error(example.location, "this example has no words")
+                    hasProblem = true
+                }
+                documents.append((intentNumber, exampleTerms, true, example.value))
+            }
+            var replies: [ReplyTemplate] = []
+            for reply in definition.replies {
+                do {
+                    let template = try ReplyTemplate(reply.value)
+                    for name in template.placeholders where !captureNames.contains(name) {
+                        let known = captureNames.sorted().joined(separator: ", ")
+                        error(
+                            reply.location,
+                            "the reply uses {\(name)}, but no pattern of '\(id)' captures a value by that name"
+                                + (known.isEmpty ? "" : " (captured here: \(known))"))
+                        hasProblem = true
+                    }
+                    replies.append(template)
+                } catch {
+                    let scalars = reply.value.prefix(error.offset).unicodeScalars.count
+                    self.error(reply.location.advanced(by: scalars), error.message)
+                    hasProblem = true
+                }
+            }
+            if definition.replies.isEmpty && definition.action == nil {
+                error(definition.id.location, "intent '\(id)' has no reply")
+                hasProblem = true
+            }
+            _ = hasProblem
+            let title = definition.title ?? definition.examples.first?.value ?? id
+            intentIndex[id] = intentNumber
+            intentRequires.append(definition.requires.reduce(0) { $0 | (flagBits[$1] ?? 0) })
+            intents.append(
+                Brain.Intent(
+                    id: id, title: title, replies: replies, quickReplies: definition.quickReplies,
+                    setsContext: definition.setsContext, requires: definition.requires, action: definition.action,
+                    service: definition.service, location: definition.id.location, titleTerms: terms(of: title)))
+        }
+
+        let protectedBuilder = source.settings.protectedWords.reduce(into: ByteTable.Builder()) { builder, word in
+            for folded in lexicon.tokenizer.tokens(word) { builder.insert(folded) }
+        }
+        var vocabulary: [String] = []
+        for index in 0..<lexicon.surfaces.count { vocabulary.append(lexicon.surfaces.key(Int32(index))) }
+        let builtLexicon = Lexicon(
+            tokenizer: tokenizer, stemmer: stemmer, surfaces: lexicon.surfaces.build(),
+            surfaceTerm: lexicon.surfaceTerm, terms: lexicon.terms.build(),
+            spelling: SpellingIndex(words: vocabulary, frequencies: lexicon.frequency),
+            protectedWords: protectedBuilder.build(), substitutions: substitutions)
+        let trie = trieBuilder.build(concepts: ConceptTable(members: conceptMembers))
+        let scorer = Scorer(documents: documents, termCount: lexicon.terms.count, intentCount: intents.count)
+        let statistics = Brain.Statistics(
+            intents: intents.count, patterns: patterns.count, paths: pathCount, trieNodes: trie.nodeCount,
+            documents: scorer.documentCount, vocabulary: lexicon.surfaces.count, terms: lexicon.terms.count)
+        return Brain(
+            lexicon: builtLexicon, trie: trie, scorer: scorer, intents: intents, intentIndex: intentIndex,
+            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, settings: source.settings,
+            statistics: statistics)
+    }
+
+    /// Terms of a content text after substitutions.
+    private mutating func terms(of text: String) -> [Int32] {
+        substitute(lexicon.surfaceIDs(of: text)).map { lexicon.term(ofSurface: $0) }
+    }
+
+    private func substitute(_ surfaces: [Int32]) -> [Int32] {
+        guard !substitutions.isEmpty else { return surfaces }
+        var result: [Int32] = []
+        var index = 0
+        while index < surfaces.count {
+            if let (length, replacement) = substitutions.longestMatch(surfaces, from: index) {
+                result.append(contentsOf: substitutions.replacement(replacement))
+                index += length
+            } else {
+                result.append(surfaces[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// Expands optional parts and alternatives into concrete paths; nil (with a problem recorded) on error.
+    private mutating func expand(_ elements: [Pattern.Element], at location: SourceLocation) -> [PathDraft]? {
+        var paths = [PathDraft()]
+        for element in elements {
+            switch element {
+            case .word(let text):
+                let terms = terms(of: text)
+                for i in paths.indices {
+                    paths[i].steps.append(contentsOf: terms.map { .term($0) })
+                    paths[i].literalWords += Int32(terms.count)
+                    paths[i].literalTerms.append(contentsOf: terms)
+                }
+            case .wildcard:
+                for i in paths.indices {
+                    paths[i].steps.append(.wildcard)
+                    paths[i].wildcards += 1
+                    paths[i].captureNames.append(String(paths[i].wildcards))
+                }
+            case .concept(let name):
+                guard let id = conceptIDs[name] else {
+                    let known = conceptIDs.keys.sorted().joined(separator: ", ")
+                    error(
+                        location,
+                        "unknown concept '~\(name)'; define it in intents/concepts.yaml"
+                            + (known.isEmpty ? "" : " (known: \(known))"))
+                    return nil
+                }
+                for i in paths.indices {
+                    paths[i].steps.append(.concept(id))
+                    paths[i].typedElements += 1
+                    paths[i].captureNames.append(name)
+                }
+            case .slot(let name, let type):
+                for i in paths.indices {
+                    paths[i].steps.append(.slot(type))
+                    paths[i].typedElements += 1
+                    paths[i].captureNames.append(name)
+                }
+            case .group(let alternatives, let optional):
+                var expanded: [PathDraft] = []
+                for alternative in alternatives {
+                    guard let tails = expand(alternative, at: location) else { return nil }
+                    for head in paths {
+                        for tail in tails {
+                            expanded.append(head.joined(with: tail))
+                        }
+                    }
+                }
+                if optional { expanded.append(contentsOf: paths) }
+                paths = expanded
+            }
+            if paths.count > Self.maxPathsPerPattern {
+                error(
+                    location,
+                    "this pattern has more than \(Self.maxPathsPerPattern) combinations of optional words and "
+                        + "alternatives; split it into several patterns or use a concept")
+                return nil
+            }
+        }
+        return paths
+    }
+}
+
+extension PathDraft {
+    func joined(with tail: PathDraft) -> PathDraft {
+        var result = self
+        result.steps += tail.steps
+        result.literalWords += tail.literalWords
+        result.typedElements += tail.typedElements
+        // Wildcards inside a group continue the numbering of the head.
+        result.captureNames += tail.captureNames.map { name in
+            if let number = Int(name), number <= tail.wildcards { return String(number + Int(wildcards)) }
+            return name
+        }
+        result.wildcards += tail.wildcards
+        result.literalTerms += tail.literalTerms
+        return result
+    }
+}

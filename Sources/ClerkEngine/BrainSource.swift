@@ -1,0 +1,176 @@
+/// Where a piece of content came from, so every problem can be reported as `file:line:column`.
+public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Path as the editor should see it, relative to the content folder when possible (`intents/passport.yaml`).
+    public var file: String
+    /// 1-based line.
+    public var line: Int
+    /// 1-based column.
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    /// The location `offset` characters further along the same line (for positions inside a quoted pattern).
+    public func advanced(by offset: Int) -> SourceLocation {
+        SourceLocation(file: file, line: line, column: column + offset)
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.file, a.line, a.column) < (b.file, b.line, b.column)
+    }
+}
+
+/// One problem found in content, in words a content editor understands.
+public struct ContentProblem: Error, Sendable, Hashable, CustomStringConvertible {
+    /// How serious the problem is: errors stop a brain from being served, warnings do not.
+    public enum Severity: String, Sendable, Hashable, Codable {
+        case error, warning
+    }
+
+    public var location: SourceLocation
+    public var severity: Severity
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String, severity: Severity = .error) {
+        self.location = location
+        self.message = message
+        self.severity = severity
+    }
+
+    /// Compiler style, clickable in editors: `intents/passport.yaml:12:7: error: unknown key 'replies'`.
+    public var description: String { "\(location): \(severity.rawValue): \(message)" }
+}
+
+/// A text written in a content file, with the place it was written.
+public struct Located<Value: Sendable & Hashable>: Sendable, Hashable {
+    public var value: Value
+    public var location: SourceLocation
+
+    public init(_ value: Value, at location: SourceLocation) {
+        self.value = value
+        self.location = location
+    }
+}
+
+/// An intent as the content files describe it, before compilation.
+public struct IntentDefinition: Sendable, Hashable {
+    /// Unique id such as `passport.renew`.
+    public var id: Located<String>
+    /// Short human title used in "Did you mean …?" quick replies; defaults to the first example or the id.
+    public var title: String?
+    /// Pattern strings in the pattern language (`[how] [can|do] i (renew|extend) [my] passport *`).
+    public var patterns: [Located<String>]
+    /// Example utterances for the scorer.
+    public var examples: [Located<String>]
+    /// Reply variants (templates with `{name}` captures and, later, `{service.field}`).
+    public var replies: [Located<String>]
+    public var quickReplies: [String]
+    /// Context flags this intent sets for the following turns when it answers.
+    public var setsContext: [String]
+    /// Context flags that must be set for this intent to be eligible.
+    public var requires: [String]
+    /// Breaks ties between equally specific patterns (higher wins). Default 0.
+    public var priority: Int
+    /// A service id (knowledge file) this intent belongs to, if any.
+    public var service: String?
+    /// What the engine should do besides replying; `escalate` hands the conversation to a person.
+    public var action: IntentAction?
+
+    public init(
+        id: Located<String>, title: String? = nil, patterns: [Located<String>] = [],
+        examples: [Located<String>] = [], replies: [Located<String>] = [], quickReplies: [String] = [],
+        setsContext: [String] = [], requires: [String] = [], priority: Int = 0, service: String? = nil,
+        action: IntentAction? = nil
+    ) {
+        self.id = id
+        self.title = title
+        self.patterns = patterns
+        self.examples = examples
+        self.replies = replies
+        self.quickReplies = quickReplies
+        self.setsContext = setsContext
+        self.requires = requires
+        self.priority = priority
+        self.service = service
+        self.action = action
+    }
+}
+
+/// Actions an intent can ask for besides its reply.
+public enum IntentAction: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Offer or start a handoff to a human agent.
+    case escalate
+}
+
+/// A named list of words or phrases, referenced from patterns as `~name`.
+public struct ConceptDefinition: Sendable, Hashable {
+    public var name: Located<String>
+    public var members: [Located<String>]
+
+    public init(name: Located<String>, members: [Located<String>]) {
+        self.name = name
+        self.members = members
+    }
+}
+
+/// A rewrite applied to input and content alike before matching: contractions (`don't` → `do not`),
+/// spelling variants, joined words (`idcard` → `id card`).
+public struct SubstitutionDefinition: Sendable, Hashable {
+    public var from: Located<String>
+    public var to: String
+
+    public init(from: Located<String>, to: String) {
+        self.from = from
+        self.to = to
+    }
+}
+
+/// Policy settings from `config/engine.yaml`; every field has a built-in default.
+public struct PolicySettings: Sendable, Hashable, Codable {
+    /// Fuzzy confidence at or above which the engine answers.
+    public var answerThreshold: Double = 0.62
+    /// Fuzzy confidence at or above which the engine asks "Did you mean …?" instead of giving up.
+    public var clarifyThreshold: Double = 0.40
+    /// When the top two candidates are closer than this, the engine asks which one was meant.
+    public var clarifyMargin: Double = 0.08
+    /// Consecutive misses after which the engine offers a person (2 = on the second miss).
+    public var missesBeforeEscalation: Int = 2
+    /// Reply on a first miss.
+    public var rephraseMessage: String = "Sorry, I did not understand that. Could you say it in other words?"
+    /// Reply when the engine hands over to a person after repeated misses.
+    public var escalationMessage: String =
+        "I am still not sure how to help. Shall I pass this to a person who can?"
+    /// Question asked when two answers are close: `{options}` is replaced by the candidate titles.
+    public var clarifyMessage: String = "Did you mean {options}?"
+    /// Words that are never spelling-corrected (names, places), in addition to numbers and references.
+    public var protectedWords: [String] = []
+
+    public init() {}
+}
+
+/// Everything the content files say, ready to be compiled into a ``Brain``.
+public struct BrainSource: Sendable, Hashable {
+    public var intents: [IntentDefinition]
+    public var concepts: [ConceptDefinition]
+    public var substitutions: [SubstitutionDefinition]
+    public var settings: PolicySettings
+    /// Snowball language name for stems (`english`).
+    public var language: String
+
+    public init(
+        intents: [IntentDefinition] = [], concepts: [ConceptDefinition] = [],
+        substitutions: [SubstitutionDefinition] = [], settings: PolicySettings = PolicySettings(),
+        language: String = "english"
+    ) {
+        self.intents = intents
+        self.concepts = concepts
+        self.substitutions = substitutions
+        self.settings = settings
+        self.language = language
+    }
+}

@@ -1,0 +1,71 @@
+/// What the engine remembers between turns of one conversation. Intents are kept by id, so a state stays
+/// valid when the brain is reloaded (an id that no longer exists is simply ignored).
+public struct ConversationState: Sendable, Hashable, Codable {
+    /// Turns taken so far; also picks among reply variants, so replies vary without randomness.
+    public var turnCount = 0
+    /// The last intent that answered.
+    public var lastIntent: String?
+    /// Context flags set by the last answering intent (see `context:` in intent files).
+    public var context: [String] = []
+    /// Misses in a row; reset by any answer.
+    public var consecutiveMisses = 0
+    /// Intents offered in a "Did you mean …?" question, in the order offered.
+    public var pendingChoices: [String] = []
+
+    public init() {}
+}
+
+/// The engine's reply to one message.
+public struct Turn: Sendable {
+    /// How the engine decided.
+    public enum Outcome: Sendable, Hashable {
+        /// A confident answer from `intent`.
+        case answer(intent: String, confidence: Double, via: Evidence)
+        /// A "Did you mean …?" question offering these intents.
+        case clarify([String])
+        /// Nothing matched well enough.
+        case miss
+    }
+
+    /// What an answer rested on.
+    public enum Evidence: String, Sendable, Hashable, Codable {
+        /// A pattern matched the whole message.
+        case pattern
+        /// The message was close enough to the intent's examples.
+        case examples
+        /// The citizen picked an option from a "Did you mean …?" question.
+        case choice
+    }
+
+    public var outcome: Outcome
+    /// Messages to show, in order.
+    public var messages: [String]
+    /// Suggested next messages, shown as buttons.
+    public var quickReplies: [String]
+    /// What the I/O side should do besides showing messages.
+    public var actions: [TurnAction]
+    /// The conversation's state after this turn; pass it to the next call.
+    public var state: ConversationState
+    /// Captured values by name (`1`, `2`… for wildcards; slot and concept names), as the citizen wrote them.
+    public var captures: [String: String]
+
+    /// The answering intent's id, if the outcome is an answer.
+    public var intent: String? {
+        if case .answer(let intent, _, _) = outcome { return intent }
+        return nil
+    }
+}
+
+/// Things a turn asks the surrounding service to do.
+public enum TurnAction: Sendable, Hashable {
+    /// Hand the conversation to a human agent.
+    case escalate(reason: EscalationReason)
+}
+
+/// Why the engine asked for a human.
+public enum EscalationReason: String, Sendable, Hashable, Codable {
+    /// The citizen asked for a person.
+    case requested
+    /// The engine missed several times in a row.
+    case repeatedMisses = "repeated_misses"
+}

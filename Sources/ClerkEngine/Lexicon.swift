@@ -1,0 +1,190 @@
+import ClerkText
+
+/// The brain's vocabulary and the rules that map a message's tokens onto it: folded words, their stems,
+/// spelling correction bounded by the vocabulary, protected words, and substitutions.
+struct Lexicon: Sendable {
+    let tokenizer: Tokenizer
+    let stemmer: Stemmer
+    /// Folded vocabulary word → surface id.
+    let surfaces: ByteTable
+    /// Surface id → term id.
+    let surfaceTerm: [Int32]
+    /// Term key (stem, or the folded text of a protected token) → term id.
+    let terms: ByteTable
+    let spelling: SpellingIndex
+    /// Words never corrected, from `protected_words` in the settings.
+    let protectedWords: ByteTable
+    let substitutions: SubstitutionTrie
+
+    /// How a token was read; recorded only when an explanation is requested.
+    enum Reading: Sendable, Hashable {
+        case known
+        case stem(String)
+        case corrected(to: String, distance: Int)
+        case unknown
+        case protected(TokenKind)
+    }
+
+    /// Tokenises `message` and maps it onto the vocabulary, into `scratch.utterance`.
+    func analyze(_ message: String, scratch: Scratch, trace: Trace?) {
+        tokenizer.tokenize(message, into: scratch.tokens)
+        let tokens = scratch.tokens
+        scratch.preSurfaces.removeAll(keepingCapacity: true)
+        scratch.preTerms.removeAll(keepingCapacity: true)
+        for index in tokens.tokens.indices {
+            let (surface, term, reading) = tokens.withToken(index) { read($0, kind: tokens.tokens[index].kind, scratch) }
+            scratch.preSurfaces.append(surface)
+            scratch.preTerms.append(term)
+            trace?.reading(token: tokens.text(index), original: tokens.tokens[index], reading)
+        }
+        if let trace {
+            for conversion in tokens.numberConversions {
+                trace.note("number words '\(conversion.words)' read as \(tokens.text(conversion.tokenIndex))")
+            }
+            if tokens.usedUnicodePath { trace.note("non-ASCII text segmented and folded with ICU") }
+        }
+        applySubstitutions(scratch: scratch, trace: trace)
+    }
+
+    /// Maps one folded token to (surface, term).
+    @inline(__always)
+    private func read(_ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch)
+        -> (Int32, Int32, Reading)
+    {
+        if let surface = surfaces.index(of: bytes) {
+            return (surface, surfaceTerm[Int(surface)], kind.isProtected ? .protected(kind) : .known)
+        }
+        if kind.isProtected {
+            return (-1, terms.index(of: bytes) ?? -1, .protected(kind))
+        }
+        // "citizen's" → "citizen"; "o'brien" → "obrien".
+        if bytes.contains(UInt8(ascii: "'")) {
+            let variant = Self.withoutApostrophes(bytes)
+            if let result = variant.withUnsafeBufferPointer({ v -> (Int32, Int32, Reading)? in
+                guard !v.isEmpty else { return nil }
+                let reading = read(v, kind: kind, scratch)
+                return reading.1 >= 0 ? reading : nil
+            }) {
+                return result
+            }
+        }
+        scratch.stemScratch.removeAll(keepingCapacity: true)
+        stemmer.stem(bytes, into: &scratch.stemScratch)
+        if let term = scratch.stemScratch.withUnsafeBufferPointer({ terms.index(of: $0) }) {
+            return (-1, term, .stem(String(decoding: scratch.stemScratch, as: UTF8.self)))
+        }
+        guard protectedWords.index(of: bytes) == nil, !bytes.contains(where: { $0 &- 0x30 < 10 }),
+            let correction = spelling.correct(bytes)
+        else {
+            return (-1, -1, .unknown)
+        }
+        let surface = correction.wordIndex
+        return (
+            surface, surfaceTerm[Int(surface)],
+            .corrected(to: surfaces.key(surface), distance: correction.distance)
+        )
+    }
+
+    private static func withoutApostrophes(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        var result = Array(bytes)
+        if result.count > 2, result[result.count - 2] == UInt8(ascii: "'"), result[result.count - 1] == UInt8(ascii: "s") {
+            result.removeLast(2)
+        }
+        result.removeAll { $0 == UInt8(ascii: "'") }
+        return result
+    }
+
+    /// Rewrites the pre-substitution tokens into `scratch.utterance`, replacing the longest matching
+    /// substitution source at each position.
+    private func applySubstitutions(scratch: Scratch, trace: Trace?) {
+        let utterance = scratch.utterance
+        utterance.removeAll()
+        let tokens = scratch.tokens
+        let pre = scratch.preSurfaces
+        var index = 0
+        while index < pre.count {
+            if !substitutions.isEmpty, let (length, replacement) = substitutions.longestMatch(pre, from: index) {
+                let original = (tokens.tokens[index].originalStart, tokens.tokens[index + length - 1].originalEnd)
+                for surface in substitutions.replacement(replacement) {
+                    surfaces.withKey(surface) { text in
+                        utterance.append(
+                            term: surfaceTerm[Int(surface)], surface: surface,
+                            kind: text.allSatisfy({ $0 &- 0x30 < 10 }) ? .number : .word, text: text, original: original)
+                    }
+                }
+                if let trace {
+                    let from = (index..<(index + length)).map { surfaces.key(pre[$0]) }.joined(separator: " ")
+                    let to = substitutions.replacement(replacement).map { surfaces.key($0) }.joined(separator: " ")
+                    trace.note("substitution '\(from)' → '\(to)'")
+                }
+                index += length
+                continue
+            }
+            let span = tokens.tokens[index]
+            tokens.withToken(index) { text in
+                utterance.append(
+                    term: scratch.preTerms[index], surface: pre[index], kind: span.kind, text: text,
+                    original: (span.originalStart, span.originalEnd))
+            }
+            index += 1
+        }
+    }
+}
+
+/// Substitution sources as a trie over surface ids, for the longest match at each position.
+struct SubstitutionTrie: Sendable {
+    /// (node, surface) → child node.
+    let edges: PairTable
+    /// Node → replacement index, or -1.
+    let nodeReplacement: [Int32]
+    let replacements: [[Int32]]
+
+    var isEmpty: Bool { replacements.isEmpty }
+
+    init(rules: [(from: [Int32], to: [Int32])]) {
+        var entries: [(UInt64, Int32)] = []
+        var lookup: [UInt64: Int32] = [:]
+        var nodeReplacement: [Int32] = [-1]
+        var replacements: [[Int32]] = []
+        for rule in rules where !rule.from.isEmpty {
+            var node: Int32 = 0
+            for surface in rule.from {
+                let key = PairTable.key(node, surface)
+                if let child = lookup[key] {
+                    node = child
+                } else {
+                    let child = Int32(nodeReplacement.count)
+                    nodeReplacement.append(-1)
+                    lookup[key] = child
+                    entries.append((key, child))
+                    node = child
+                }
+            }
+            if nodeReplacement[Int(node)] < 0 {
+                nodeReplacement[Int(node)] = Int32(replacements.count)
+                replacements.append(rule.to)
+            }
+        }
+        edges = PairTable(entries)
+        self.nodeReplacement = nodeReplacement
+        self.replacements = replacements
+    }
+
+    /// The longest substitution starting at `start`: (source length, replacement index).
+    @inline(__always)
+    func longestMatch(_ surfaces: [Int32], from start: Int) -> (Int, Int32)? {
+        var node: Int32 = 0
+        var best: (Int, Int32)?
+        var index = start
+        while index < surfaces.count, surfaces[index] >= 0 {
+            node = edges[PairTable.key(node, surfaces[index])]
+            if node < 0 { break }
+            index += 1
+            let replacement = nodeReplacement[Int(node)]
+            if replacement >= 0 { best = (index - start, replacement) }
+        }
+        return best
+    }
+
+    func replacement(_ index: Int32) -> [Int32] { replacements[Int(index)] }
+}

@@ -1,0 +1,213 @@
+/// A parsed pattern, before its words are turned into terms.
+///
+/// The pattern language: plain words; `*` (one or more words, captured as `{1}`, `{2}`… in reply templates);
+/// `[word]` optional; `(a|b)` alternatives; `[a|b]` optional alternatives (each alternative may be several
+/// words); `~concept` a word or phrase from a concept list; `{name:type}` a typed capture (`number`, `date`,
+/// `ticket`, `postcode`), available as `{name}` in replies.
+///
+/// ```swift
+/// let pattern = try Pattern.parse("[how] [can|do] i (renew|extend) [my] passport *")
+/// ```
+public struct Pattern: Sendable, Hashable {
+    /// One element of a pattern.
+    public indirect enum Element: Sendable, Hashable {
+        /// Literal text (one or more words after normalisation).
+        case word(String)
+        /// `*`: one or more words.
+        case wildcard
+        /// `~name`.
+        case concept(String)
+        /// `{name:type}`.
+        case slot(name: String, type: SlotType)
+        /// `(a|b)` or, when optional, `[a|b]` / `[a]`.
+        case group([[Element]], optional: Bool)
+    }
+
+    /// The elements in order.
+    public var elements: [Element]
+
+    /// A problem in a pattern's text, at a character offset from the pattern's first character.
+    public struct SyntaxError: Error, Sendable, Hashable {
+        public var offset: Int
+        public var message: String
+    }
+
+    /// Parses a pattern; throws the first syntax error with its character offset.
+    public static func parse(_ text: String) throws(SyntaxError) -> Pattern {
+        var parser = PatternParser(Array(text))
+        let elements = try parser.parseSequence(until: nil)
+        guard !elements.isEmpty else {
+            throw SyntaxError(offset: 0, message: "the pattern is empty")
+        }
+        guard elements.contains(where: \.isRequired) else {
+            throw SyntaxError(
+                offset: 0,
+                message: "every part of this pattern is optional, so it would match an empty message; "
+                    + "make at least one word required")
+        }
+        return Pattern(elements: elements)
+    }
+}
+
+extension Pattern.Element {
+    /// Whether this element always consumes at least one word.
+    var isRequired: Bool {
+        switch self {
+        case .word, .wildcard, .concept, .slot: true
+        case .group(let alternatives, let optional):
+            !optional && alternatives.allSatisfy { $0.contains(where: \.isRequired) }
+        }
+    }
+}
+
+/// A recursive-descent parser over the characters of one pattern.
+struct PatternParser {
+    private let chars: [Character]
+    private var position = 0
+
+    init(_ chars: [Character]) {
+        self.chars = chars
+    }
+
+    typealias SyntaxError = Pattern.SyntaxError
+
+    private static let closing: [Character: Character] = ["(": ")", "[": "]"]
+
+    /// Parses elements up to `terminator` (`)` or `]`) or the end, stopping before `|`.
+    mutating func parseSequence(until terminator: Character?) throws(SyntaxError) -> [Pattern.Element] {
+        var elements: [Pattern.Element] = []
+        var words: [String] = []
+        func flushWords() {
+            if !words.isEmpty {
+                elements.append(.word(words.joined(separator: " ")))
+                words.removeAll()
+            }
+        }
+        while position < chars.count {
+            let c = chars[position]
+            switch c {
+            case " ", "\t":
+                position += 1
+            case "|":
+                if terminator == nil {
+                    throw SyntaxError(
+                        offset: position,
+                        message: "'|' separates alternatives and must stand inside (…) or […], as in (renew|extend)")
+                }
+                flushWords()
+                return elements
+            case ")", "]":
+                guard c == terminator else {
+                    throw SyntaxError(offset: position, message: unexpectedClosing(c, expected: terminator))
+                }
+                flushWords()
+                return elements
+            case "(", "[":
+                flushWords()
+                elements.append(try parseGroup(open: c))
+            case "*":
+                flushWords()
+                elements.append(.wildcard)
+                position += 1
+            case "~":
+                flushWords()
+                let start = position
+                position += 1
+                let name = readName()
+                guard !name.isEmpty else {
+                    throw SyntaxError(offset: start, message: "'~' must be followed by a concept name, as in ~document")
+                }
+                elements.append(.concept(name))
+            case "{":
+                flushWords()
+                elements.append(try parseSlot())
+            case "}":
+                throw SyntaxError(offset: position, message: "'}' without a matching '{'")
+            default:
+                let start = position
+                while position < chars.count, !" \t|()[]*~{}".contains(chars[position]) { position += 1 }
+                words.append(String(chars[start..<position]))
+            }
+        }
+        if let terminator {
+            throw SyntaxError(
+                offset: chars.count, message: "missing '\(terminator)': a group opened earlier is never closed")
+        }
+        flushWords()
+        return elements
+    }
+
+    private func unexpectedClosing(_ c: Character, expected: Character?) -> String {
+        if let expected { return "found '\(c)' where '\(expected)' was expected" }
+        return "'\(c)' without a matching '\(c == ")" ? "(" : "[")'"
+    }
+
+    private mutating func parseGroup(open: Character) throws(SyntaxError) -> Pattern.Element {
+        let start = position
+        let close = Self.closing[open]!
+        position += 1
+        var alternatives: [[Pattern.Element]] = []
+        while true {
+            let alternativeStart = position
+            let alternative = try parseSequence(until: close)
+            if alternative.isEmpty {
+                throw SyntaxError(
+                    offset: alternativeStart,
+                    message: position < chars.count && chars[position] == "|"
+                        ? "empty alternative before '|'" : "empty group '\(open)\(close)'")
+            }
+            if alternative.contains(where: { if case .wildcard = $0 { true } else { false } }) && open == "[" {
+                throw SyntaxError(
+                    offset: start, message: "'*' cannot be optional: it already stands for one or more words")
+            }
+            alternatives.append(alternative)
+            guard position < chars.count else {
+                throw SyntaxError(offset: start, message: "'\(open)' is never closed with '\(close)'")
+            }
+            let c = chars[position]
+            position += 1
+            if c == close { break }
+        }
+        return .group(alternatives, optional: open == "[")
+    }
+
+    private mutating func parseSlot() throws(SyntaxError) -> Pattern.Element {
+        let start = position
+        position += 1
+        let name = readName()
+        guard !name.isEmpty else {
+            throw SyntaxError(offset: start, message: "a capture needs a name and a type, as in {when:date}")
+        }
+        guard position < chars.count, chars[position] == ":" else {
+            throw SyntaxError(
+                offset: position, message: "a capture needs a type after ':', as in {\(name):number}")
+        }
+        position += 1
+        let typeStart = position
+        let typeName = readName()
+        guard let type = SlotType(rawValue: typeName) else {
+            let known = SlotType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw SyntaxError(
+                offset: typeStart,
+                message: typeName.isEmpty
+                    ? "missing capture type; use one of: \(known)"
+                    : "unknown capture type '\(typeName)'; use one of: \(known)")
+        }
+        guard position < chars.count, chars[position] == "}" else {
+            throw SyntaxError(offset: position, message: "missing '}' to close the capture {\(name):\(typeName)")
+        }
+        position += 1
+        return .slot(name: name, type: type)
+    }
+
+    private mutating func readName() -> String {
+        let start = position
+        while position < chars.count,
+            chars[position].isLetter || chars[position].isNumber || chars[position] == "_" || chars[position] == "."
+                || chars[position] == "-"
+        {
+            position += 1
+        }
+        return String(chars[start..<position])
+    }
+}

@@ -1,0 +1,169 @@
+import ClerkText
+
+/// The best pattern match for a message.
+struct PatternMatch: Sendable {
+    var terminal: Int32
+    /// Token ranges of the captures, in path order.
+    var captures: [Range<Int>]
+}
+
+extension PatternTrie {
+    /// Finds the most specific pattern path that covers the whole message and whose intent is eligible in the
+    /// conversation's context. Ranking: an intent that requires context beats one that does not; then
+    /// ``Specificity`` (more literal words, then more concept/typed elements, then fewer wildcards, then higher
+    /// priority); then the pattern written first.
+    func match(
+        _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, scratch: Scratch, trace: Trace?
+    ) -> PatternMatch? {
+        guard utterance.count > 0 else { return nil }
+        var search = Search(
+            trie: self, utterance: utterance, intentRequires: intentRequires, contextMask: contextMask,
+            scratch: scratch, trace: trace)
+        scratch.visited.reset()
+        scratch.captureStack.removeAll(keepingCapacity: true)
+        search.visit(0, 0)
+        guard search.best >= 0 else { return nil }
+        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+    }
+}
+
+/// One depth-first walk over the trie. States reached after a variable-length element (wildcard, concept,
+/// capture) are remembered, so each (node, position) is explored once however many ways lead to it.
+private struct Search {
+    let trie: PatternTrie
+    let utterance: Utterance
+    let intentRequires: [UInt64]
+    let contextMask: UInt64
+    let scratch: Scratch
+    let trace: Trace?
+    var best: Int32 = -1
+    var bestKey = (contextBound: false, specificity: PatternTrie.Specificity(
+        literalWords: 0, typedElements: 0, wildcards: 0, priority: 0), pattern: Int32.max)
+    var bestCaptures: [Range<Int>] = []
+
+    init(
+        trie: PatternTrie, utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, scratch: Scratch,
+        trace: Trace?
+    ) {
+        self.trie = trie
+        self.utterance = utterance
+        self.intentRequires = intentRequires
+        self.contextMask = contextMask
+        self.scratch = scratch
+        self.trace = trace
+    }
+
+    mutating func visit(_ nodeIndex: Int32, _ position: Int) {
+        let node = trie.nodes[Int(nodeIndex)]
+        let count = utterance.count
+        if position == count {
+            for terminal in node.terminalStart..<(node.terminalStart + node.terminalCount) {
+                consider(terminal)
+            }
+            return
+        }
+        let term = utterance.terms[position]
+        if term >= 0 {
+            let child = trie.edges[PairTable.key(nodeIndex, term)]
+            if child >= 0 { visit(child, position + 1) }
+        }
+        if node.conceptCount > 0 {
+            for edge in node.conceptStart..<(node.conceptStart + node.conceptCount) {
+                let (concept, child) = trie.conceptEdges[Int(edge)]
+                trie.concepts.forEachMatch(concept, utterance.terms, from: position) { length in
+                    visitCapturing(child, position, position + length)
+                }
+            }
+        }
+        if node.slotCount > 0 {
+            for edge in node.slotStart..<(node.slotStart + node.slotCount) {
+                let (type, child) = trie.slotEdges[Int(edge)]
+                type.forEachMatch(in: utterance, at: position) { length in
+                    visitCapturing(child, position, position + length)
+                }
+            }
+        }
+        if node.wildcard >= 0 {
+            for end in (position + 1)...count {
+                visitCapturing(node.wildcard, position, end)
+            }
+        }
+    }
+
+    private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {
+        guard scratch.visited.insert(PairTable.key(child, Int32(end))) else { return }
+        scratch.captureStack.append(start..<end)
+        visit(child, end)
+        scratch.captureStack.removeLast()
+    }
+
+    private mutating func consider(_ index: Int32) {
+        let terminal = trie.terminals[Int(index)]
+        let requires = intentRequires[Int(terminal.intent)]
+        let eligible = requires & ~contextMask == 0
+        trace?.patternMatch(terminal: index, eligible: eligible)
+        guard eligible else { return }
+        let key = (contextBound: requires != 0, specificity: terminal.specificity, pattern: terminal.pattern)
+        if best >= 0 {
+            if key.contextBound != bestKey.contextBound {
+                if !key.contextBound { return }
+            } else if key.specificity != bestKey.specificity {
+                if key.specificity < bestKey.specificity { return }
+            } else if key.pattern >= bestKey.pattern {
+                return
+            }
+        }
+        best = index
+        bestKey = key
+        bestCaptures = scratch.captureStack
+    }
+}
+
+/// A set of (node, position) states for one search, cleared in constant time by bumping a generation.
+final class VisitedSet {
+    private var keys: [UInt64]
+    private var stamps: [UInt32]
+    private var generation: UInt32 = 1
+    private var used = 0
+    private var mask: Int
+
+    init(capacity: Int = 256) {
+        keys = [UInt64](repeating: 0, count: capacity)
+        stamps = [UInt32](repeating: 0, count: capacity)
+        mask = capacity - 1
+    }
+
+    func reset() {
+        generation &+= 1
+        used = 0
+        if generation == 0 {
+            stamps = [UInt32](repeating: 0, count: stamps.count)
+            generation = 1
+        }
+    }
+
+    /// Inserts `key`; false when it was already there.
+    @inline(__always)
+    func insert(_ key: UInt64) -> Bool {
+        if used * 2 >= keys.count { grow() }
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
+        while stamps[slot] == generation {
+            if keys[slot] == key { return false }
+            slot = (slot + 1) & mask
+        }
+        stamps[slot] = generation
+        keys[slot] = key
+        used += 1
+        return true
+    }
+
+    private func grow() {
+        let old = zip(keys, stamps).filter { $0.1 == generation }.map(\.0)
+        let capacity = keys.count * 2
+        keys = [UInt64](repeating: 0, count: capacity)
+        stamps = [UInt32](repeating: 0, count: capacity)
+        mask = capacity - 1
+        used = 0
+        for key in old { _ = insert(key) }
+    }
+}

@@ -1,0 +1,225 @@
+import Foundation
+
+/// The example-based scorer for messages no pattern covers.
+///
+/// Every example (and every pattern path's literal words) is a document: a set of terms. A term weighs its
+/// inverse document frequency over intents, `ln((N + 1) / (df + 0.5))`, so words found in most intents weigh
+/// almost nothing. The score of a document is the weighted overlap (Dice/F1) of its terms and the message's:
+/// `2 · shared / (message + document)`, in 0…1. It rises with every shared word and falls with every word only
+/// one side has, so it is monotone in evidence. An intent's score is its best document's.
+///
+/// Candidate documents come from posting lists read in a bounded way: each term's list holds its documents
+/// shortest first and at most ``maxPostingsRead`` are read, so a word in thousands of intents cannot make the
+/// pass read thousands of entries; the few best candidates are then scored exactly.
+struct Scorer: Sendable {
+    static let maxPostingsRead = 256
+    static let exactRescoreCount = 12
+
+    /// Term → weight (0 for terms no document has).
+    let weights: [Float]
+    /// Weight given to a word the brain does not know.
+    let unknownWeight: Float
+    /// Postings: term → documents, shortest first.
+    let postingOffsets: [Int32]
+    let postings: [Int32]
+    /// Forward index: document → its sorted unique terms.
+    let documentOffsets: [Int32]
+    let documentTerms: [Int32]
+    let documentMass: [Float]
+    let documentIntent: [Int32]
+    /// True for an example; false for a pattern path (which may lead to a question, never to an answer).
+    let documentIsExample: [Bool]
+    /// Text of each document, for explanations.
+    let documentText: [String]
+
+    var documentCount: Int { documentMass.count }
+
+    /// A scored intent.
+    struct Candidate: Sendable {
+        var intent: Int32
+        var score: Float
+        var document: Int32
+    }
+
+    init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int) {
+        // Document frequency over intents.
+        var intentFrequency = [Int32](repeating: 0, count: termCount)
+        var seen = [Int32](repeating: -1, count: termCount)
+        for document in documents.sorted(by: { $0.intent < $1.intent }) {
+            for term in document.terms where term >= 0 && seen[Int(term)] != document.intent {
+                seen[Int(term)] = document.intent
+                intentFrequency[Int(term)] += 1
+            }
+        }
+        let n = Float(max(intentCount, 1))
+        weights = intentFrequency.map { $0 == 0 ? 0 : max(0, logf((n + 1) / (Float($0) + 0.5))) }
+        unknownWeight = 0.6 * logf((n + 1) / 1.5) + 0.2
+
+        let weights = self.weights
+        let unknownWeight = self.unknownWeight
+        var offsets: [Int32] = [0]
+        var terms: [Int32] = []
+        var mass: [Float] = []
+        var uniqueDocuments: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
+        var seenDocuments = Set<[Int32]>()
+        for document in documents {
+            let unique = Array(Set(document.terms.filter { $0 >= 0 })).sorted()
+            guard !unique.isEmpty else { continue }
+            // Identical term sets of one intent (optional words expanded twice, say) are one document.
+            guard seenDocuments.insert([document.intent] + unique + [document.isExample ? 1 : 0]).inserted else {
+                continue
+            }
+            uniqueDocuments.append((document.intent, unique, document.isExample, document.text))
+            terms.append(contentsOf: unique)
+            offsets.append(Int32(terms.count))
+            // Unknown words in an example still count towards its length.
+            let unknown = Float(document.terms.count(where: { $0 < 0 }))
+            mass.append(unique.reduce(0) { $0 + weights[Int($1)] } + unknown * unknownWeight)
+        }
+        documentOffsets = offsets
+        documentTerms = terms
+        documentMass = mass
+        documentIntent = uniqueDocuments.map(\.intent)
+        documentIsExample = uniqueDocuments.map(\.isExample)
+        documentText = uniqueDocuments.map(\.text)
+
+        var lists = [[Int32]](repeating: [], count: termCount)
+        for document in uniqueDocuments.indices {
+            for k in Int(offsets[document])..<Int(offsets[document + 1]) {
+                lists[Int(terms[k])].append(Int32(document))
+            }
+        }
+        var postingOffsets: [Int32] = [0]
+        var postings: [Int32] = []
+        for var list in lists {
+            list.sort { (mass[Int($0)], $0) < (mass[Int($1)], $1) }
+            postings.append(contentsOf: list)
+            postingOffsets.append(Int32(postings.count))
+        }
+        self.postingOffsets = postingOffsets
+        self.postings = postings
+    }
+
+    /// Scores the message's terms; returns the top intents (best first) in `scratch.candidates`.
+    func score(_ utterance: Utterance, scratch: Scratch) {
+        scratch.candidates.removeAll(keepingCapacity: true)
+        guard !documentMass.isEmpty else { return }
+        scratch.queryTerms.removeAll(keepingCapacity: true)
+        var unknown: Float = 0
+        for term in utterance.terms {
+            if term >= 0 && weights[Int(term)] > 0 {
+                scratch.queryTerms.append(term)
+            } else if term < 0 {
+                unknown += 1
+            }
+        }
+        scratch.queryTerms.sort()
+        scratch.queryTerms.removeDuplicates()
+        var queryMass = unknown * unknownWeight
+        for term in scratch.queryTerms { queryMass += weights[Int(term)] }
+        guard queryMass > 0, !scratch.queryTerms.isEmpty else { return }
+
+        // Candidate generation over bounded posting lists.
+        scratch.shared.prepare(count: documentMass.count)
+        for term in scratch.queryTerms {
+            let weight = weights[Int(term)]
+            let start = Int(postingOffsets[Int(term)])
+            let end = min(Int(postingOffsets[Int(term) + 1]), start + Self.maxPostingsRead)
+            for k in start..<end { scratch.shared.add(Int(postings[k]), weight) }
+        }
+        // Keep the best few documents by their partial score, then score them exactly.
+        scratch.topDocuments.removeAll(keepingCapacity: true)
+        for document in scratch.shared.touched {
+            let partial = 2 * scratch.shared.values[Int(document)] / (queryMass + documentMass[Int(document)])
+            insertTop(&scratch.topDocuments, (document, partial), limit: Self.exactRescoreCount)
+        }
+        for index in scratch.topDocuments.indices {
+            let document = scratch.topDocuments[index].0
+            let shared = sharedWeight(document: document, queryTerms: scratch.queryTerms)
+            scratch.topDocuments[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
+        }
+        // Best document per intent, intents best first (ties: the lower intent index).
+        for (document, score) in scratch.topDocuments {
+            let intent = documentIntent[Int(document)]
+            if let existing = scratch.candidates.firstIndex(where: { $0.intent == intent }) {
+                let current = scratch.candidates[existing]
+                if score > current.score
+                    || (score == current.score && documentIsExample[Int(document)]
+                        && !documentIsExample[Int(current.document)])
+                {
+                    scratch.candidates[existing] = Candidate(intent: intent, score: score, document: document)
+                }
+            } else {
+                scratch.candidates.append(Candidate(intent: intent, score: score, document: document))
+            }
+        }
+        scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
+        scratch.queryMass = queryMass
+    }
+
+    /// Sum of the weights of the terms a document shares with the (sorted, unique) query terms.
+    func sharedWeight(document: Int32, queryTerms: [Int32]) -> Float {
+        var shared: Float = 0
+        var i = Int(documentOffsets[Int(document)])
+        let end = Int(documentOffsets[Int(document) + 1])
+        var j = 0
+        while i < end && j < queryTerms.count {
+            let a = documentTerms[i]
+            let b = queryTerms[j]
+            if a == b {
+                shared += weights[Int(a)]
+                i += 1
+                j += 1
+            } else if a < b {
+                i += 1
+            } else {
+                j += 1
+            }
+        }
+        return shared
+    }
+
+    /// Terms of a document.
+    func terms(of document: Int32) -> ArraySlice<Int32> {
+        documentTerms[Int(documentOffsets[Int(document)])..<Int(documentOffsets[Int(document) + 1])]
+    }
+
+    private func insertTop(_ top: inout [(Int32, Float)], _ item: (Int32, Float), limit: Int) {
+        if top.count == limit, let last = top.last, last.1 >= item.1 { return }
+        var index = top.count
+        while index > 0 && top[index - 1].1 < item.1 { index -= 1 }
+        top.insert(item, at: index)
+        if top.count > limit { top.removeLast() }
+    }
+}
+
+/// Sparse accumulator over documents: dense values plus the list of touched entries, reset in O(touched).
+final class SparseAccumulator {
+    var values: [Float] = []
+    var touched: [Int32] = []
+
+    func prepare(count: Int) {
+        if values.count < count { values = [Float](repeating: 0, count: count) }
+        for index in touched { values[Int(index)] = 0 }
+        touched.removeAll(keepingCapacity: true)
+    }
+
+    @inline(__always)
+    func add(_ index: Int, _ value: Float) {
+        if values[index] == 0 { touched.append(Int32(index)) }
+        values[index] += value
+    }
+}
+
+extension Array where Element: Equatable {
+    /// Removes adjacent duplicates (on a sorted array: all duplicates).
+    mutating func removeDuplicates() {
+        guard count > 1 else { return }
+        var write = 1
+        for read in 1..<count where self[read] != self[write - 1] {
+            self[write] = self[read]
+            write += 1
+        }
+        removeLast(count - write)
+    }
+}

@@ -1,0 +1,47 @@
+import ClerkText
+import Synchronization
+
+/// Reusable working memory for one turn: token buffers, search state and score accumulators. Taken from a
+/// ``ScratchPool`` for the length of a turn, so the hot path allocates almost nothing once warm.
+///
+/// `@unchecked Sendable`: a scratch is only ever used by the single caller that took it from the pool, and
+/// it is handed back before that caller returns; no two threads touch one scratch at the same time.
+final class Scratch: @unchecked Sendable {
+    let tokens = TokenBuffer()
+    let utterance = Utterance()
+    var preSurfaces: [Int32] = []
+    var preTerms: [Int32] = []
+    var stemScratch: [UInt8] = []
+    let visited = VisitedSet()
+    var captureStack: [Range<Int>] = []
+    let shared = SparseAccumulator()
+    var topDocuments: [(Int32, Float)] = []
+    var candidates: [Scorer.Candidate] = []
+    var queryTerms: [Int32] = []
+    var queryMass: Float = 0
+
+    init() {
+        preSurfaces.reserveCapacity(32)
+        preTerms.reserveCapacity(32)
+        stemScratch.reserveCapacity(32)
+        captureStack.reserveCapacity(8)
+        topDocuments.reserveCapacity(16)
+        candidates.reserveCapacity(16)
+        queryTerms.reserveCapacity(32)
+    }
+}
+
+/// A small stack of scratches shared by all turns on a brain.
+final class ScratchPool: Sendable {
+    private let free = Mutex<[Scratch]>([])
+
+    func withScratch<R>(_ body: (Scratch) -> R) -> R {
+        let scratch = free.withLock { $0.popLast() } ?? Scratch()
+        defer {
+            free.withLock { stack in
+                if stack.count < 64 { stack.append(scratch) }
+            }
+        }
+        return body(scratch)
+    }
+}

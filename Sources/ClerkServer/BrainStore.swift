@@ -1,0 +1,20 @@
+import ClerkEngine
+import Synchronization
+
+/// Holds the brain in service. Reading it is one lock-protected load; a reload replaces it as a whole, so a
+/// turn always runs on one consistent brain.
+public final class BrainStore: Sendable {
+    private let current: Mutex<Brain>
+
+    public init(_ brain: Brain) {
+        current = Mutex(brain)
+    }
+
+    /// The brain to use for the next turn.
+    public var brain: Brain { current.withLock { $0 } }
+
+    /// Swaps in a newly compiled brain.
+    public func replace(with brain: Brain) {
+        current.withLock { $0 = brain }
+    }
+}

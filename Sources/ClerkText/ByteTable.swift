@@ -1,0 +1,190 @@
+/// An immutable hash map from short byte strings (folded words) to integers, looked up without creating a
+/// `String`: the hot path hashes the bytes of a token where they lie.
+///
+/// ```swift
+/// var builder = ByteTable.Builder()
+/// let id = builder.insert("passport")   // 0
+/// let table = builder.build()
+/// table["passport"]                       // 0
+/// ```
+public struct ByteTable: Sendable {
+    private let keyBytes: [UInt8]
+    private let keyOffsets: [Int32]
+    /// Open-addressing slots holding a key index, or -1 when empty.
+    private let slots: [Int32]
+    private let mask: Int
+
+    /// Number of keys.
+    public var count: Int { keyOffsets.count - 1 }
+
+    /// Index of `key`, or nil.
+    @inline(__always)
+    public func index(of key: UnsafeBufferPointer<UInt8>) -> Int32? {
+        var slot = Int(truncatingIfNeeded: ByteTable.hash(key)) & mask
+        return keyBytes.withUnsafeBufferPointer { bytes in
+            keyOffsets.withUnsafeBufferPointer { offsets in
+                slots.withUnsafeBufferPointer { slots -> Int32? in
+                    while true {
+                        let entry = slots[slot]
+                        if entry < 0 { return nil }
+                        let start = Int(offsets[Int(entry)])
+                        let end = Int(offsets[Int(entry) + 1])
+                        if end - start == key.count {
+                            var equal = true
+                            for k in 0..<key.count where bytes[start + k] != key[k] {
+                                equal = false
+                                break
+                            }
+                            if equal { return entry }
+                        }
+                        slot = (slot + 1) & mask
+                    }
+                }
+            }
+        }
+    }
+
+    /// Index of `key`, or nil (convenient outside the hot path).
+    public subscript(key: String) -> Int32? {
+        var copy = key
+        return copy.withUTF8 { index(of: $0) }
+    }
+
+    /// The key stored at `index`.
+    public func key(_ index: Int32) -> String {
+        String(decoding: keyBytes[Int(keyOffsets[Int(index)])..<Int(keyOffsets[Int(index) + 1])], as: UTF8.self)
+    }
+
+    /// FNV-1a, 64 bits: short keys, no setup, good enough spread for open addressing.
+    @inline(__always)
+    public static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key {
+            h ^= UInt64(byte)
+            h = h &* 0x100_0000_01b3
+        }
+        return h ^ (h >> 29)
+    }
+
+    /// Collects keys in insertion order; each new key gets the next index.
+    public struct Builder: Sendable {
+        private var indexes: [String: Int32] = [:]
+        private var keys: [String] = []
+
+        public init() {}
+
+        /// Number of keys so far.
+        public var count: Int { keys.count }
+
+        /// Inserts `key` if new; returns its index either way.
+        @discardableResult
+        public mutating func insert(_ key: String) -> Int32 {
+            if let existing = indexes[key] { return existing }
+            let index = Int32(keys.count)
+            indexes[key] = index
+            keys.append(key)
+            return index
+        }
+
+        /// Index of `key` if inserted.
+        public subscript(key: String) -> Int32? { indexes[key] }
+
+        /// The key at `index`.
+        public func key(_ index: Int32) -> String { keys[Int(index)] }
+
+        public func build() -> ByteTable { ByteTable(keys: keys) }
+    }
+
+    init(keys: [String]) {
+        var bytes: [UInt8] = []
+        var offsets: [Int32] = [0]
+        for key in keys {
+            bytes.append(contentsOf: key.utf8)
+            offsets.append(Int32(bytes.count))
+        }
+        var size = 16
+        while size < keys.count * 2 { size <<= 1 }
+        var slots = [Int32](repeating: -1, count: size)
+        let mask = size - 1
+        bytes.withUnsafeBufferPointer { all in
+            for index in keys.indices {
+                let key = UnsafeBufferPointer(rebasing: all[Int(offsets[index])..<Int(offsets[index + 1])])
+                var slot = Int(truncatingIfNeeded: ByteTable.hash(key)) & mask
+                while slots[slot] >= 0 { slot = (slot + 1) & mask }
+                slots[slot] = Int32(index)
+            }
+        }
+        keyBytes = bytes
+        keyOffsets = offsets
+        self.slots = slots
+        self.mask = mask
+    }
+}
+
+extension ByteTable {
+    /// Calls `body` with the bytes of the key at `index`.
+    @inline(__always)
+    public func withKey<R>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        keyBytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[Int(keyOffsets[Int(index)])..<Int(keyOffsets[Int(index) + 1])]))
+        }
+    }
+}
+
+/// An immutable open-addressing map from 64-bit keys to 32-bit values: trie edges keyed by (node, term).
+public struct PairTable: Sendable {
+    private let keys: [UInt64]
+    private let values: [Int32]
+    private let mask: Int
+    /// Number of entries.
+    public let count: Int
+
+    /// Builds the table; later duplicates of a key are ignored.
+    public init(_ entries: [(UInt64, Int32)]) {
+        var size = 16
+        while size < entries.count * 2 { size <<= 1 }
+        var keys = [UInt64](repeating: .max, count: size)
+        var values = [Int32](repeating: -1, count: size)
+        var count = 0
+        for (key, value) in entries {
+            var slot = Self.slot(key, size - 1)
+            while keys[slot] != .max && keys[slot] != key { slot = (slot + 1) & (size - 1) }
+            if keys[slot] == .max {
+                keys[slot] = key
+                values[slot] = value
+                count += 1
+            }
+        }
+        self.keys = keys
+        self.values = values
+        self.mask = size - 1
+        self.count = count
+    }
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The combined key of a (high, low) pair.
+    @inline(__always)
+    public static func key(_ high: Int32, _ low: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: high)) << 32 | UInt64(UInt32(bitPattern: low))
+    }
+
+    /// The value for `key`, or -1.
+    @inline(__always)
+    public subscript(key: UInt64) -> Int32 {
+        keys.withUnsafeBufferPointer { keys in
+            var slot = Self.slot(key, mask)
+            while true {
+                let k = keys[slot]
+                if k == key { return values[slot] }
+                if k == .max { return -1 }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+}

@@ -1,0 +1,195 @@
+/// Spelling correction bounded by a vocabulary: an unknown word is corrected only to a word the brain knows,
+/// within an edit distance that grows with the word's length.
+///
+/// Uses symmetric deletes (SymSpell): at build time every vocabulary word's deletions within its allowed
+/// distance are indexed; a lookup generates the input's deletions and verifies candidates with the optimal
+/// string alignment distance (substitution, insertion, deletion, transposition of neighbours).
+///
+/// ```swift
+/// let index = SpellingIndex(words: ["passport", "renew"], frequencies: [3, 2])
+/// index.correct("pasport")   // "passport", distance 1
+/// ```
+public struct SpellingIndex: Sendable {
+    /// A vocabulary word and its distance from the input.
+    public struct Correction: Sendable, Hashable {
+        public var wordIndex: Int32
+        public var distance: Int
+    }
+
+    private let words: [[UInt8]]
+    private let frequencies: [Int32]
+    /// Hash of a deletion → (offset, count) into `postings`, by open addressing.
+    private let slotHashes: [UInt64]
+    private let slotRanges: [(Int32, Int32)]
+    private let postings: [Int32]
+    private let mask: Int
+
+    /// Longest word that is corrected; longer inputs are left alone (and cost nothing).
+    static let maxWordLength = 24
+
+    /// Edits allowed for a word of `length` bytes: none up to 3 letters, one up to 7, two from 8 on.
+    @inline(__always)
+    public static func allowedDistance(forLength length: Int) -> Int {
+        length <= 3 ? 0 : length <= 7 ? 1 : 2
+    }
+
+    /// Builds the index over `words` (folded); `frequencies` break ties between equally close candidates.
+    public init(words: [String], frequencies: [Int]) {
+        self.words = words.map { Array($0.utf8) }
+        self.frequencies = frequencies.map { Int32(clamping: $0) }
+        var table: [UInt64: [Int32]] = [:]
+        for (index, word) in self.words.enumerated() where word.count <= Self.maxWordLength {
+            let distance = Self.allowedDistance(forLength: word.count)
+            guard distance > 0 else { continue }
+            Self.forEachDeletion(of: word, upTo: distance) { hash in
+                table[hash, default: []].append(Int32(index))
+            }
+        }
+        var size = 16
+        while size < table.count * 2 { size <<= 1 }
+        var hashes = [UInt64](repeating: 0, count: size)
+        var ranges = [(Int32, Int32)](repeating: (0, 0), count: size)
+        var postings: [Int32] = []
+        for (hash, list) in table.sorted(by: { $0.key < $1.key }) {
+            var slot = Int(truncatingIfNeeded: hash) & (size - 1)
+            while ranges[slot].1 != 0 { slot = (slot + 1) & (size - 1) }
+            let unique = Array(Set(list)).sorted()
+            hashes[slot] = hash
+            ranges[slot] = (Int32(postings.count), Int32(unique.count))
+            postings.append(contentsOf: unique)
+        }
+        slotHashes = hashes
+        slotRanges = ranges
+        self.postings = postings
+        mask = size - 1
+    }
+
+    /// The closest vocabulary word to `input` within the allowed distance: smallest distance first, then the
+    /// more frequent word, then the earlier one. Nil when nothing is close enough.
+    public func correct(_ input: UnsafeBufferPointer<UInt8>) -> Correction? {
+        guard input.count >= 3, input.count <= Self.maxWordLength, !postings.isEmpty else { return nil }
+        let maxDistance = input.count >= 6 ? 2 : 1
+        var best: Correction?
+        var bestFrequency: Int32 = -1
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
+            Self.forEachDeletion(of: input, upTo: maxDistance, scratch: scratch) { hash in
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slotRanges[slot].1 != 0 {
+                    if slotHashes[slot] == hash {
+                        let (offset, count) = slotRanges[slot]
+                        for k in Int(offset)..<Int(offset + count) {
+                            let candidate = postings[k]
+                            let word = words[Int(candidate)]
+                            let allowed = Self.allowedDistance(forLength: max(word.count, input.count))
+                            let limit = min(allowed, Self.allowedDistance(forLength: word.count) + 1)
+                            guard abs(word.count - input.count) <= limit else { continue }
+                            let distance = word.withUnsafeBufferPointer {
+                                EditDistance.osa($0, input, limit: limit)
+                            }
+                            guard distance <= limit, distance > 0 else { continue }
+                            let frequency = frequencies[Int(candidate)]
+                            if let current = best {
+                                if distance > current.distance { continue }
+                                if distance == current.distance
+                                    && (frequency < bestFrequency
+                                        || (frequency == bestFrequency && candidate >= current.wordIndex))
+                                {
+                                    continue
+                                }
+                            }
+                            best = Correction(wordIndex: candidate, distance: distance)
+                            bestFrequency = frequency
+                        }
+                        return
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+        return best
+    }
+
+    /// The closest vocabulary word to `input` (convenient outside the hot path).
+    public func correct(_ input: String) -> (word: String, distance: Int)? {
+        var copy = input
+        guard let correction = copy.withUTF8({ correct($0) }) else { return nil }
+        return (String(decoding: words[Int(correction.wordIndex)], as: UTF8.self), correction.distance)
+    }
+
+    /// Calls `body` with the hash of `word` itself and of every string made by deleting 1…`distance` bytes.
+    static func forEachDeletion(of word: [UInt8], upTo distance: Int, _ body: (UInt64) -> Void) {
+        word.withUnsafeBufferPointer { input in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(word.count, 1)) { scratch in
+                forEachDeletion(of: input, upTo: distance, scratch: scratch, body)
+            }
+        }
+    }
+
+    static func forEachDeletion(
+        of input: UnsafeBufferPointer<UInt8>, upTo distance: Int, scratch: UnsafeMutableBufferPointer<UInt8>,
+        _ body: (UInt64) -> Void
+    ) {
+        body(ByteTable.hash(input))
+        let n = input.count
+        guard distance >= 1, n >= 2 else { return }
+        for i in 0..<n {
+            var m = 0
+            for k in 0..<n where k != i {
+                scratch[m] = input[k]
+                m += 1
+            }
+            // Skip a deletion equal to the previous one ("pass" deleting either s), cheap de-duplication.
+            if i > 0 && input[i] == input[i - 1] { continue }
+            body(ByteTable.hash(UnsafeBufferPointer(rebasing: scratch[0..<m])))
+            guard distance >= 2, n >= 3 else { continue }
+            for j in i..<(n - 1) {
+                var p = 0
+                for k in 0..<n where k != i && k != j + 1 {
+                    scratch[p] = input[k]
+                    p += 1
+                }
+                body(ByteTable.hash(UnsafeBufferPointer(rebasing: scratch[0..<p])))
+            }
+        }
+    }
+}
+
+/// Edit distances over UTF-8 bytes of folded words.
+public enum EditDistance {
+    /// Optimal string alignment distance (Damerau–Levenshtein without repeated edits of one substring),
+    /// stopping early once it exceeds `limit` (the result is then `limit + 1`).
+    public static func osa(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>, limit: Int) -> Int {
+        let n = a.count
+        let m = b.count
+        if abs(n - m) > limit { return limit + 1 }
+        if n == 0 { return m }
+        if m == 0 { return n }
+        return withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * (m + 1)) { rows in
+            var twoAgo = 0
+            var previous = m + 1
+            var current = 2 * (m + 1)
+            for j in 0...m { rows[previous + j] = j }
+            for i in 1...n {
+                rows[current] = i
+                var rowMin = i
+                for j in 1...m {
+                    let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                    var value = min(rows[previous + j] + 1, rows[current + j - 1] + 1, rows[previous + j - 1] + cost)
+                    if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                        value = min(value, rows[twoAgo + j - 2] + 1)
+                    }
+                    rows[current + j] = value
+                    rowMin = min(rowMin, value)
+                }
+                if rowMin > limit { return limit + 1 }
+                (twoAgo, previous, current) = (previous, current, twoAgo)
+            }
+            return min(rows[previous + m], limit + 1)
+        }
+    }
+
+    /// Optimal string alignment distance of two strings' UTF-8 bytes.
+    public static func osa(_ a: String, _ b: String, limit: Int = .max / 2) -> Int {
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { osa(x, $0, limit: limit) } }
+    }
+}

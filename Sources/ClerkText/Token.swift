@@ -1,0 +1,94 @@
+/// What a token is, as recognised before any matching.
+public enum TokenKind: UInt8, Sendable, Hashable, Codable {
+    /// An ordinary word.
+    case word
+    /// Digits, possibly with a decimal point; number words are turned into these.
+    case number
+    /// A case or ticket reference such as `T-1042`.
+    case reference
+    /// An e-mail address.
+    case email
+    /// A web address.
+    case url
+    /// A written date such as `2026-11-28` or `28.11.2026`.
+    case date
+
+    /// Protected tokens are never spelling-corrected or stemmed.
+    public var isProtected: Bool { self != .word }
+}
+
+/// One token of an utterance: its folded form in a ``TokenBuffer`` and where it stood in the original text.
+public struct TokenSpan: Sendable, Hashable {
+    /// Byte range of the folded form in ``TokenBuffer/folded``.
+    public var start: Int32
+    public var end: Int32
+    /// UTF-8 byte range in the original text, for captures that keep what the citizen wrote.
+    public var originalStart: Int32
+    public var originalEnd: Int32
+    public var kind: TokenKind
+
+    public init(start: Int32, end: Int32, originalStart: Int32, originalEnd: Int32, kind: TokenKind) {
+        self.start = start
+        self.end = end
+        self.originalStart = originalStart
+        self.originalEnd = originalEnd
+        self.kind = kind
+    }
+}
+
+/// Reusable storage for one utterance's tokens: the folded bytes of all tokens back to back, and their spans.
+///
+/// A buffer is used by one thread at a time and keeps its capacity between turns, so tokenising allocates
+/// nothing once it is warm.
+public final class TokenBuffer {
+    /// Folded UTF-8 bytes of every token, concatenated.
+    public internal(set) var folded: [UInt8] = []
+    /// The tokens, in order.
+    public internal(set) var tokens: [TokenSpan] = []
+    /// True when any part of the input needed ICU (non-ASCII text).
+    public internal(set) var usedUnicodePath = false
+    /// Number-word runs that were turned into digits, as (first token, text) pairs for the explanation.
+    public internal(set) var numberConversions: [(tokenIndex: Int, words: String)] = []
+
+    var breaker: WordBreaker?
+    var foldScratch: [UInt8] = []
+    var spanScratch: [Int32] = []
+
+    public init() {
+        folded.reserveCapacity(256)
+        tokens.reserveCapacity(32)
+    }
+
+    func reset() {
+        folded.removeAll(keepingCapacity: true)
+        tokens.removeAll(keepingCapacity: true)
+        numberConversions.removeAll(keepingCapacity: true)
+        usedUnicodePath = false
+    }
+
+    /// Calls `body` with the folded bytes of token `index`.
+    @inline(__always)
+    public func withToken<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let span = tokens[index]
+        return try folded.withUnsafeBufferPointer { all in
+            try body(UnsafeBufferPointer(rebasing: all[Int(span.start)..<Int(span.end)]))
+        }
+    }
+
+    /// The folded text of token `index`.
+    public func text(_ index: Int) -> String {
+        withToken(index) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// All folded tokens as strings (for tests and explanations, not the hot path).
+    public var texts: [String] { tokens.indices.map(text) }
+
+    func append(_ bytes: UnsafeBufferPointer<UInt8>, original: Range<Int>, kind: TokenKind) {
+        let start = Int32(folded.count)
+        folded.append(contentsOf: bytes)
+        tokens.append(
+            TokenSpan(
+                start: start, end: Int32(folded.count), originalStart: Int32(original.lowerBound),
+                originalEnd: Int32(original.upperBound), kind: kind))
+    }
+}

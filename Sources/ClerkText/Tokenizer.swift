@@ -1,0 +1,207 @@
+/// Splits an utterance into folded tokens, the first step of normalisation.
+///
+/// ASCII text takes a fast path (lower-casing and splitting on separators, no ICU call); any run of text with
+/// non-ASCII characters goes through ICU word segmentation and folding (NFKC, case folding, accents removed).
+/// Both paths give the same tokens for the same ASCII text. Punctuation and hyphens separate words; an
+/// apostrophe between letters stays inside the word (`don't`), so substitutions can expand it. References
+/// (`T-1042`), e-mail and web addresses, dates and numbers are kept whole and marked as protected, and number
+/// words become digits ("twenty one" → `21`).
+///
+/// ```swift
+/// let buffer = TokenBuffer()
+/// Tokenizer(language: .english).tokenize("How much is a PÁSSPORT?", into: buffer)
+/// buffer.texts  // ["how", "much", "is", "a", "passport"]
+/// ```
+public struct Tokenizer: Sendable {
+    public let language: Language
+
+    public init(language: Language) {
+        self.language = language
+    }
+
+    /// Tokenises `text` into `buffer`, replacing what it held.
+    public func tokenize(_ text: String, into buffer: TokenBuffer) {
+        buffer.reset()
+        var text = text
+        text.withUTF8 { bytes in
+            scan(bytes, into: buffer)
+        }
+        convertNumberWords(in: buffer)
+    }
+
+    /// Tokenises and returns the folded tokens (convenient outside the hot path).
+    public func tokens(_ text: String) -> [String] {
+        let buffer = TokenBuffer()
+        tokenize(text, into: buffer)
+        return buffer.texts
+    }
+
+    // MARK: - Scanning
+
+    private func scan(_ b: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
+        let n = b.count
+        var i = 0
+        while i < n {
+            let c = b[i]
+            guard isAlnum(c) || c >= 0x80 else {
+                i += 1
+                continue
+            }
+            if isAlnum(c), let (end, kind) = ProtectedToken.recognise(b, at: i) {
+                appendProtected(b, i..<end, kind: kind, into: buffer)
+                i = end
+                continue
+            }
+            var j = i
+            var ascii = true
+            while j < n {
+                let d = b[j]
+                if d >= 0x80 {
+                    ascii = false
+                } else if !isAlnum(d) {
+                    // An apostrophe between letters belongs to the word: don't, o'brien.
+                    guard d == UInt8(ascii: "'"), j > i, j + 1 < n, isLetterOrHigh(b[j - 1]), isLetterOrHigh(b[j + 1])
+                    else { break }
+                }
+                j += 1
+            }
+            if ascii {
+                appendASCII(b, i..<j, into: buffer)
+            } else {
+                appendUnicode(b, i..<j, into: buffer)
+            }
+            i = j
+        }
+    }
+
+    private func appendASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into buffer: TokenBuffer) {
+        let start = Int32(buffer.folded.count)
+        for k in range {
+            let c = b[k]
+            buffer.folded.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+        }
+        buffer.tokens.append(
+            TokenSpan(
+                start: start, end: Int32(buffer.folded.count), originalStart: Int32(range.lowerBound),
+                originalEnd: Int32(range.upperBound), kind: .word))
+    }
+
+    private func appendProtected(
+        _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, kind: TokenKind, into buffer: TokenBuffer
+    ) {
+        let start = Int32(buffer.folded.count)
+        for k in range {
+            let c = b[k]
+            // "1,000" is one thousand: drop grouping commas in numbers, keep everything else.
+            if kind == .number && c == UInt8(ascii: ",") { continue }
+            buffer.folded.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+        }
+        buffer.tokens.append(
+            TokenSpan(
+                start: start, end: Int32(buffer.folded.count), originalStart: Int32(range.lowerBound),
+                originalEnd: Int32(range.upperBound), kind: kind))
+    }
+
+    /// Segments a run that contains non-ASCII text with ICU, folds each word, and splits what folding produced
+    /// on the same separators as the ASCII path (folding can turn a full-width hyphen into "-").
+    private func appendUnicode(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into buffer: TokenBuffer) {
+        buffer.usedUnicodePath = true
+        if buffer.breaker == nil { buffer.breaker = WordBreaker(locale: language.locale) }
+        let chunk = UnsafeBufferPointer(rebasing: b[range])
+        var spans = buffer.spanScratch
+        if let breaker = buffer.breaker {
+            breaker.split(chunk, into: &spans)
+        } else {
+            spans = [0, Int32(chunk.count)]
+        }
+        for pair in stride(from: 0, to: spans.count, by: 2) {
+            let wordStart = range.lowerBound + Int(spans[pair])
+            let wordEnd = range.lowerBound + Int(spans[pair + 1])
+            buffer.foldScratch.removeAll(keepingCapacity: true)
+            fold(UnsafeBufferPointer(rebasing: b[wordStart..<wordEnd]), into: &buffer.foldScratch)
+            buffer.foldScratch.withUnsafeBufferPointer { folded in
+                splitFolded(folded, original: wordStart..<wordEnd, into: buffer)
+            }
+        }
+        buffer.spanScratch = spans
+    }
+
+    private func splitFolded(_ f: UnsafeBufferPointer<UInt8>, original: Range<Int>, into buffer: TokenBuffer) {
+        var i = 0
+        let n = f.count
+        while i < n {
+            guard isAlnum(f[i]) || f[i] >= 0x80 else {
+                i += 1
+                continue
+            }
+            var j = i + 1
+            while j < n {
+                let d = f[j]
+                if d < 0x80 && !isAlnum(d) {
+                    guard d == UInt8(ascii: "'"), j + 1 < n, isLetterOrHigh(f[j - 1]), isLetterOrHigh(f[j + 1])
+                    else { break }
+                }
+                j += 1
+            }
+            let piece = UnsafeBufferPointer(rebasing: f[i..<j])
+            let kind: TokenKind = piece.allSatisfy(isDigit) ? .number : .word
+            buffer.append(piece, original: original, kind: kind)
+            i = j
+        }
+    }
+
+    // MARK: - Number words
+
+    /// Replaces each run of number words with one number token ("two hundred and five" → `205`).
+    private func convertNumberWords(in buffer: TokenBuffer) {
+        guard !language.numberWords.byLength.allSatisfy(\.isEmpty), !buffer.tokens.isEmpty else { return }
+        let words = language.numberWords
+        var index = 0
+        while index < buffer.tokens.count {
+            guard buffer.tokens[index].kind == .word, let first = buffer.withToken(index, words.entry) else {
+                index += 1
+                continue
+            }
+            var entries = [first]
+            var last = index
+            var probe = index + 1
+            while probe < buffer.tokens.count, buffer.tokens[probe].kind == .word {
+                if let entry = buffer.withToken(probe, words.entry) {
+                    entries.append(entry)
+                    last = probe
+                    probe += 1
+                } else if buffer.withToken(probe, words.isJoiner), probe + 1 < buffer.tokens.count,
+                    buffer.tokens[probe + 1].kind == .word, buffer.withToken(probe + 1, words.entry) != nil,
+                    entries.last?.isMultiplier == true
+                {
+                    probe += 1
+                } else {
+                    break
+                }
+            }
+            let spoken = (index...last).map(buffer.text).joined(separator: " ")
+            let digits = Array(String(NumberWords.combine(entries)).utf8)
+            replace(index...last, with: digits, in: buffer)
+            buffer.numberConversions.append((index, spoken))
+            index += 1
+        }
+    }
+
+    /// Replaces tokens `range` with one number token. The folded bytes of the old tokens stay in the buffer
+    /// unused; that is cheaper than compacting and only happens when number words occur.
+    private func replace(_ range: ClosedRange<Int>, with digits: [UInt8], in buffer: TokenBuffer) {
+        let first = buffer.tokens[range.lowerBound]
+        let last = buffer.tokens[range.upperBound]
+        let start = Int32(buffer.folded.count)
+        buffer.folded.append(contentsOf: digits)
+        let merged = TokenSpan(
+            start: start, end: Int32(buffer.folded.count), originalStart: first.originalStart,
+            originalEnd: last.originalEnd, kind: .number)
+        buffer.tokens.replaceSubrange(range, with: CollectionOfOne(merged))
+    }
+}
+
+@inline(__always) func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
+@inline(__always) func isLetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
+@inline(__always) func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLetter(c) }
+@inline(__always) func isLetterOrHigh(_ c: UInt8) -> Bool { isLetter(c) || c >= 0x80 }

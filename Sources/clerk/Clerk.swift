@@ -1,0 +1,23 @@
+import ArgumentParser
+
+@main
+struct Clerk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clerk",
+        abstract: "A citizen assistant: answers from content files, explains every answer, hands over to people.",
+        discussion: """
+            Content is read from the current directory's intents/ (and, later, knowledge/) unless --content \
+            says otherwise. Settings live in an optional config/ folder beside the content.
+
+            Examples:
+              clerk chat --local                       talk to the assistant in this terminal
+              clerk explain "How much is a passport?"  show how a message is understood
+              clerk test                               run the golden conversations in transcripts/
+              clerk lint                               check the content for problems
+            """,
+        subcommands: [
+            ServeCommand.self, ChatCommand.self, ExplainCommand.self, TestCommand.self, LintCommand.self,
+            BenchCommand.self,
+        ]
+    )
+}
