@@ -1,6 +1,11 @@
 // swift-tools-version:6.2
 import PackageDescription
 
+/// The engine's hot path works on scratch buffers owned by one turn at a time; dynamic exclusivity checks on
+/// their class properties cost more than the matching itself, so release builds skip them (debug builds and
+/// tests keep them on).
+let hotPath: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+
 let package = Package(
     name: "Clerk",
     platforms: [.macOS(.v15)],
@@ -27,8 +32,8 @@ let package = Package(
         .systemLibrary(name: "CEditLine", providers: [.apt(["libedit-dev"])]),
         .target(name: "CTextShim", dependencies: ["CICU"]),
 
-        .target(name: "ClerkText", dependencies: ["CTextShim", "CStemmer"]),
-        .target(name: "ClerkEngine", dependencies: ["ClerkText"]),
+        .target(name: "ClerkText", dependencies: ["CTextShim", "CStemmer"], swiftSettings: hotPath),
+        .target(name: "ClerkEngine", dependencies: ["ClerkText"], swiftSettings: hotPath),
         .target(
             name: "ClerkContent",
             dependencies: ["ClerkEngine", .product(name: "Yams", package: "Yams")]

@@ -5,6 +5,7 @@
 #include <unicode/ubrk.h>
 #include <unicode/uchar.h>
 #include <unicode/unorm2.h>
+#include <unicode/uscript.h>
 #include <unicode/ustring.h>
 #include <unicode/utext.h>
 
@@ -61,12 +62,23 @@ int32_t clerk_fold(const char *utf8, int32_t length, char *out, int32_t capacity
     n = unorm2_normalize(nfd, b, m, a, capA, &status);
     if (U_FAILURE(status)) goto done;
 
-    // Drop combining marks and map the few stroke letters; write into b.
+    // Drop accents (combining marks on Latin, Greek and Cyrillic letters) and map the few stroke letters;
+    // keep marks in other scripts, where they change the letter (Japanese voicing marks, Indic vowel signs).
     m = 0;
+    UScriptCode base = USCRIPT_COMMON;
     for (int32_t i = 0; i < n;) {
         UChar32 c;
         U16_NEXT(a, i, n, c);
-        if (u_charType(c) == U_NON_SPACING_MARK) continue;
+        if (u_charType(c) == U_NON_SPACING_MARK) {
+            if (base == USCRIPT_LATIN || base == USCRIPT_GREEK || base == USCRIPT_CYRILLIC ||
+                base == USCRIPT_COMMON) {
+                continue;
+            }
+        } else {
+            UErrorCode scriptStatus = U_ZERO_ERROR;
+            base = uscript_getScript(c, &scriptStatus);
+            if (U_FAILURE(scriptStatus)) base = USCRIPT_COMMON;
+        }
         UChar mapped[2];
         int32_t k = base_letter(c, mapped);
         if (m + 2 >= capB) { status = U_BUFFER_OVERFLOW_ERROR; goto done; }

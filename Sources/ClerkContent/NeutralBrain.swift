@@ -24,8 +24,11 @@ public enum NeutralBrain {
                 IntentDefinition(
                     id: Located(entry.id, at: location),
                     patterns: entry.patterns.map { Located($0.joined(separator: " "), at: location) },
-                    replies: [Located(entry.reply.replacingOccurrences(of: "{", with: "{{")
-                        .replacingOccurrences(of: "}", with: "}}"), at: location)]))
+                    replies: [
+                        Located(
+                            entry.reply.replacingOccurrences(of: "{", with: "{{")
+                                .replacingOccurrences(of: "}", with: "}}"), at: location)
+                    ]))
         }
         return BrainSource(intents: intents)
     }

@@ -133,7 +133,8 @@ public struct Transcript: Sendable {
             if !brain.hasIntent(id) { return "no intent '\(id)' exists" }
             return turn.intent == id ? nil : "expected intent \(id), got \(describe(turn.outcome))"
         case .outcome(let name):
-            return describe(turn.outcome).hasPrefix(name) ? nil : "expected outcome \(name), got \(describe(turn.outcome))"
+            return describe(turn.outcome).hasPrefix(name)
+                ? nil : "expected outcome \(name), got \(describe(turn.outcome))"
         case .escalate:
             return turn.actions.contains { if case .escalate = $0 { true } else { false } }
                 ? nil : "expected a handover to a person, got none"

@@ -13,6 +13,8 @@ public struct Brain: Sendable {
         var id: String
         var title: String
         var replies: [ReplyTemplate]
+        /// For each reply variant without placeholders, the message list ready to hand out (no allocation).
+        var plainMessages: [[String]?]
         var quickReplies: [String]
         var setsContext: [String]
         var requires: [String]
@@ -53,6 +55,8 @@ public struct Brain: Sendable {
     let flagBits: [String: UInt64]
     let patterns: [PatternInfo]
     let pool = ScratchPool()
+    /// The clarify message split around `{options}`.
+    let clarifyMessage: (prefix: String, suffix: String)
 
     /// The policy settings in force.
     public let settings: PolicySettings

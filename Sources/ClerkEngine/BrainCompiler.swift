@@ -11,7 +11,8 @@ extension Brain {
 }
 
 /// Interns content words into the vocabulary: folded surface forms, their terms (stems), and frequencies.
-struct LexiconBuilder {
+/// A class, so the compiler's many small updates never copy its tables.
+final class LexiconBuilder {
     let tokenizer: Tokenizer
     let stemmer: Stemmer
     var surfaces = ByteTable.Builder()
@@ -27,7 +28,7 @@ struct LexiconBuilder {
     }
 
     /// Surface ids of the words of `text`, inserting new ones.
-    mutating func surfaceIDs(of text: String) -> [Int32] {
+    func surfaceIDs(of text: String) -> [Int32] {
         if let cached = cache[text] {
             for id in cached { frequency[Int(id)] += 1 }
             return cached
@@ -41,7 +42,7 @@ struct LexiconBuilder {
         return ids
     }
 
-    mutating func surface(_ folded: String, kind: TokenKind) -> Int32 {
+    func surface(_ folded: String, kind: TokenKind) -> Int32 {
         if let existing = surfaces[folded] {
             frequency[Int(existing)] += 1
             return existing
@@ -163,9 +164,8 @@ struct BrainCompiler {
                 do {
                     parsed = try Pattern.parse(pattern.value)
                 } catch {
-                    // Columns count Unicode scalars (as the YAML reader does); the parser counts characters.
-                    let scalars = pattern.value.prefix(error.offset).unicodeScalars.count
-                    self.error(pattern.location.advanced(by: scalars), error.message)
+                    // Offsets count Unicode scalars, as the YAML reader's columns do.
+                    self.error(pattern.location.advanced(by: error.offset), error.message)
                     hasProblem = true
                     continue
                 }
@@ -174,7 +174,8 @@ struct BrainCompiler {
                     continue
                 }
                 let patternNumber = Int32(patterns.count)
-                patterns.append(Brain.PatternInfo(intent: intentNumber, text: pattern.value, location: pattern.location))
+                patterns.append(
+                    Brain.PatternInfo(intent: intentNumber, text: pattern.value, location: pattern.location))
                 for (k, path) in paths.enumerated() {
                     guard !path.steps.isEmpty else { continue }
                     captureNames.formUnion(path.captureNames)
@@ -228,7 +229,8 @@ struct BrainCompiler {
             intentRequires.append(definition.requires.reduce(0) { $0 | (flagBits[$1] ?? 0) })
             intents.append(
                 Brain.Intent(
-                    id: id, title: title, replies: replies, quickReplies: definition.quickReplies,
+                    id: id, title: title, replies: replies, plainMessages: replies.map { $0.plain.map { [$0] } },
+                    quickReplies: definition.quickReplies,
                     setsContext: definition.setsContext, requires: definition.requires, action: definition.action,
                     service: definition.service, location: definition.id.location, titleTerms: terms(of: title)))
         }
@@ -250,8 +252,15 @@ struct BrainCompiler {
             documents: scorer.documentCount, vocabulary: lexicon.surfaces.count, terms: lexicon.terms.count)
         return Brain(
             lexicon: builtLexicon, trie: trie, scorer: scorer, intents: intents, intentIndex: intentIndex,
-            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, settings: source.settings,
+            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns,
+            clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)
+    }
+
+    /// Splits the clarify message around `{options}` (appended at the end when missing).
+    static func split(_ message: String) -> (prefix: String, suffix: String) {
+        guard let range = message.range(of: "{options}") else { return (message + " ", "") }
+        return (String(message[..<range.lowerBound]), String(message[range.upperBound...]))
     }
 
     /// Terms of a content text after substitutions.

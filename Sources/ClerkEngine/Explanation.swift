@@ -88,11 +88,13 @@ final class Trace {
             switch reading {
             case .known: ("known", nil)
             case .stem(let stem): ("stem", stem)
-            case .corrected(let word, let distance): ("corrected", "\(word) (\(distance) edit\(distance == 1 ? "" : "s"))")
+            case .corrected(let word, let distance):
+                ("corrected", "\(word) (\(distance) edit\(distance == 1 ? "" : "s"))")
             case .unknown: ("unknown", nil)
             case .protected(let kind): ("protected", "\(kind)")
             }
-        explanation.readings.append(Explanation.Reading(original: original, folded: folded, status: status, detail: detail))
+        explanation.readings.append(
+            Explanation.Reading(original: original, folded: folded, status: status, detail: detail))
     }
 
     func patternMatch(terminal: Int32, eligible: Bool) {

@@ -2,7 +2,7 @@ import ClerkText
 
 /// The brain's vocabulary and the rules that map a message's tokens onto it: folded words, their stems,
 /// spelling correction bounded by the vocabulary, protected words, and substitutions.
-struct Lexicon: Sendable {
+final class Lexicon: Sendable {
     let tokenizer: Tokenizer
     let stemmer: Stemmer
     /// Folded vocabulary word → surface id.
@@ -15,6 +15,20 @@ struct Lexicon: Sendable {
     /// Words never corrected, from `protected_words` in the settings.
     let protectedWords: ByteTable
     let substitutions: SubstitutionTrie
+
+    init(
+        tokenizer: Tokenizer, stemmer: Stemmer, surfaces: ByteTable, surfaceTerm: [Int32], terms: ByteTable,
+        spelling: SpellingIndex, protectedWords: ByteTable, substitutions: SubstitutionTrie
+    ) {
+        self.tokenizer = tokenizer
+        self.stemmer = stemmer
+        self.surfaces = surfaces
+        self.surfaceTerm = surfaceTerm
+        self.terms = terms
+        self.spelling = spelling
+        self.protectedWords = protectedWords
+        self.substitutions = substitutions
+    }
 
     /// How a token was read; recorded only when an explanation is requested.
     enum Reading: Sendable, Hashable {
@@ -32,7 +46,9 @@ struct Lexicon: Sendable {
         scratch.preSurfaces.removeAll(keepingCapacity: true)
         scratch.preTerms.removeAll(keepingCapacity: true)
         for index in tokens.tokens.indices {
-            let (surface, term, reading) = tokens.withToken(index) { read($0, kind: tokens.tokens[index].kind, scratch) }
+            let (surface, term, reading) = tokens.withToken(index) {
+                read($0, kind: tokens.tokens[index].kind, scratch)
+            }
             scratch.preSurfaces.append(surface)
             scratch.preTerms.append(term)
             trace?.reading(token: tokens.text(index), original: tokens.tokens[index], reading)
@@ -48,7 +64,9 @@ struct Lexicon: Sendable {
 
     /// Maps one folded token to (surface, term).
     @inline(__always)
-    private func read(_ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch)
+    private func read(
+        _ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch
+    )
         -> (Int32, Int32, Reading)
     {
         if let surface = surfaces.index(of: bytes) {
@@ -87,7 +105,9 @@ struct Lexicon: Sendable {
 
     private static func withoutApostrophes(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         var result = Array(bytes)
-        if result.count > 2, result[result.count - 2] == UInt8(ascii: "'"), result[result.count - 1] == UInt8(ascii: "s") {
+        if result.count > 2, result[result.count - 2] == UInt8(ascii: "'"),
+            result[result.count - 1] == UInt8(ascii: "s")
+        {
             result.removeLast(2)
         }
         result.removeAll { $0 == UInt8(ascii: "'") }
@@ -109,7 +129,8 @@ struct Lexicon: Sendable {
                     surfaces.withKey(surface) { text in
                         utterance.append(
                             term: surfaceTerm[Int(surface)], surface: surface,
-                            kind: text.allSatisfy({ $0 &- 0x30 < 10 }) ? .number : .word, text: text, original: original)
+                            kind: text.allSatisfy({ $0 &- 0x30 < 10 }) ? .number : .word, text: text, original: original
+                        )
                     }
                 }
                 if let trace {

@@ -34,8 +34,15 @@ public struct Pattern: Sendable, Hashable {
 
     /// Parses a pattern; throws the first syntax error with its character offset.
     public static func parse(_ text: String) throws(SyntaxError) -> Pattern {
-        var parser = PatternParser(Array(text))
-        let elements = try parser.parseSequence(until: nil)
+        var parser = PatternParser(Array(text.utf8))
+        let elements: [Element]
+        do {
+            elements = try parser.parseSequence(until: nil)
+        } catch {
+            // The parser counts bytes; editors' columns count Unicode scalars (as the YAML reader does).
+            let scalars = Array(text.utf8).prefix(error.offset).count { $0 & 0xC0 != 0x80 }
+            throw SyntaxError(offset: scalars, message: error.message)
+        }
         guard !elements.isEmpty else {
             throw SyntaxError(offset: 0, message: "the pattern is empty")
         }
@@ -60,21 +67,24 @@ extension Pattern.Element {
     }
 }
 
-/// A recursive-descent parser over the characters of one pattern.
+/// A recursive-descent parser over the UTF-8 bytes of one pattern (all syntax is ASCII; offsets are bytes and
+/// are turned into scalar counts by ``Pattern/parse(_:)``).
 struct PatternParser {
-    private let chars: [Character]
+    private let chars: [UInt8]
     private var position = 0
 
-    init(_ chars: [Character]) {
+    init(_ chars: [UInt8]) {
         self.chars = chars
     }
 
     typealias SyntaxError = Pattern.SyntaxError
 
-    private static let closing: [Character: Character] = ["(": ")", "[": "]"]
+    private static func closing(_ open: UInt8) -> UInt8 {
+        open == UInt8(ascii: "(") ? UInt8(ascii: ")") : UInt8(ascii: "]")
+    }
 
     /// Parses elements up to `terminator` (`)` or `]`) or the end, stopping before `|`.
-    mutating func parseSequence(until terminator: Character?) throws(SyntaxError) -> [Pattern.Element] {
+    mutating func parseSequence(until terminator: UInt8?) throws(SyntaxError) -> [Pattern.Element] {
         var elements: [Pattern.Element] = []
         var words: [String] = []
         func flushWords() {
@@ -86,9 +96,9 @@ struct PatternParser {
         while position < chars.count {
             let c = chars[position]
             switch c {
-            case " ", "\t":
+            case UInt8(ascii: " "), UInt8(ascii: "\t"):
                 position += 1
-            case "|":
+            case UInt8(ascii: "|"):
                 if terminator == nil {
                     throw SyntaxError(
                         offset: position,
@@ -96,20 +106,20 @@ struct PatternParser {
                 }
                 flushWords()
                 return elements
-            case ")", "]":
+            case UInt8(ascii: ")"), UInt8(ascii: "]"):
                 guard c == terminator else {
                     throw SyntaxError(offset: position, message: unexpectedClosing(c, expected: terminator))
                 }
                 flushWords()
                 return elements
-            case "(", "[":
+            case UInt8(ascii: "("), UInt8(ascii: "["):
                 flushWords()
                 elements.append(try parseGroup(open: c))
-            case "*":
+            case UInt8(ascii: "*"):
                 flushWords()
                 elements.append(.wildcard)
                 position += 1
-            case "~":
+            case UInt8(ascii: "~"):
                 flushWords()
                 let start = position
                 position += 1
@@ -118,42 +128,56 @@ struct PatternParser {
                     throw SyntaxError(offset: start, message: "'~' must be followed by a concept name, as in ~document")
                 }
                 elements.append(.concept(name))
-            case "{":
+            case UInt8(ascii: "{"):
                 flushWords()
                 elements.append(try parseSlot())
-            case "}":
+            case UInt8(ascii: "}"):
                 throw SyntaxError(offset: position, message: "'}' without a matching '{'")
             default:
                 let start = position
-                while position < chars.count, !" \t|()[]*~{}".contains(chars[position]) { position += 1 }
-                words.append(String(chars[start..<position]))
+                while position < chars.count, !Self.isSyntax(chars[position]) { position += 1 }
+                words.append(String(decoding: chars[start..<position], as: UTF8.self))
             }
         }
         if let terminator {
             throw SyntaxError(
-                offset: chars.count, message: "missing '\(terminator)': a group opened earlier is never closed")
+                offset: chars.count,
+                message: "missing '\(Character(Unicode.Scalar(terminator)))': a group opened earlier is never closed")
         }
         flushWords()
         return elements
     }
 
-    private func unexpectedClosing(_ c: Character, expected: Character?) -> String {
-        if let expected { return "found '\(c)' where '\(expected)' was expected" }
+    private static func isSyntax(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "|"), UInt8(ascii: "("), UInt8(ascii: ")"),
+            UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "*"), UInt8(ascii: "~"), UInt8(ascii: "{"),
+            UInt8(ascii: "}"):
+            true
+        default: false
+        }
+    }
+
+    private func unexpectedClosing(_ byte: UInt8, expected: UInt8?) -> String {
+        let c = Character(Unicode.Scalar(byte))
+        if let expected { return "found '\(c)' where '\(Character(Unicode.Scalar(expected)))' was expected" }
         return "'\(c)' without a matching '\(c == ")" ? "(" : "[")'"
     }
 
-    private mutating func parseGroup(open: Character) throws(SyntaxError) -> Pattern.Element {
+    private mutating func parseGroup(open byte: UInt8) throws(SyntaxError) -> Pattern.Element {
         let start = position
-        let close = Self.closing[open]!
+        let closeByte = Self.closing(byte)
+        let open = Character(Unicode.Scalar(byte))
+        let close = Character(Unicode.Scalar(closeByte))
         position += 1
         var alternatives: [[Pattern.Element]] = []
         while true {
             let alternativeStart = position
-            let alternative = try parseSequence(until: close)
+            let alternative = try parseSequence(until: closeByte)
             if alternative.isEmpty {
                 throw SyntaxError(
                     offset: alternativeStart,
-                    message: position < chars.count && chars[position] == "|"
+                    message: position < chars.count && chars[position] == UInt8(ascii: "|")
                         ? "empty alternative before '|'" : "empty group '\(open)\(close)'")
             }
             if alternative.contains(where: { if case .wildcard = $0 { true } else { false } }) && open == "[" {
@@ -166,7 +190,7 @@ struct PatternParser {
             }
             let c = chars[position]
             position += 1
-            if c == close { break }
+            if c == closeByte { break }
         }
         return .group(alternatives, optional: open == "[")
     }
@@ -178,7 +202,7 @@ struct PatternParser {
         guard !name.isEmpty else {
             throw SyntaxError(offset: start, message: "a capture needs a name and a type, as in {when:date}")
         }
-        guard position < chars.count, chars[position] == ":" else {
+        guard position < chars.count, chars[position] == UInt8(ascii: ":") else {
             throw SyntaxError(
                 offset: position, message: "a capture needs a type after ':', as in {\(name):number}")
         }
@@ -193,7 +217,7 @@ struct PatternParser {
                     ? "missing capture type; use one of: \(known)"
                     : "unknown capture type '\(typeName)'; use one of: \(known)")
         }
-        guard position < chars.count, chars[position] == "}" else {
+        guard position < chars.count, chars[position] == UInt8(ascii: "}") else {
             throw SyntaxError(offset: position, message: "missing '}' to close the capture {\(name):\(typeName)")
         }
         position += 1
@@ -202,12 +226,15 @@ struct PatternParser {
 
     private mutating func readName() -> String {
         let start = position
-        while position < chars.count,
-            chars[position].isLetter || chars[position].isNumber || chars[position] == "_" || chars[position] == "."
-                || chars[position] == "-"
-        {
+        while position < chars.count {
+            let c = chars[position]
+            let isName =
+                c >= 0x80 || (c | 0x20 >= UInt8(ascii: "a") && c | 0x20 <= UInt8(ascii: "z"))
+                || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_")
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "-")
+            guard isName else { break }
             position += 1
         }
-        return String(chars[start..<position])
+        return String(decoding: chars[start..<position], as: UTF8.self)
     }
 }

@@ -16,36 +16,54 @@ extension PatternTrie {
         _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, scratch: Scratch, trace: Trace?
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
-        var search = Search(
-            trie: self, utterance: utterance, intentRequires: intentRequires, contextMask: contextMask,
-            scratch: scratch, trace: trace)
         scratch.visited.reset()
         scratch.captureStack.removeAll(keepingCapacity: true)
-        search.visit(0, 0)
-        guard search.best >= 0 else { return nil }
-        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+        // The walk reads these arrays through raw buffers: no reference counting or copies per step.
+        return nodes.withUnsafeBufferPointer { nodes in
+            terminals.withUnsafeBufferPointer { terminals in
+                utterance.terms.withUnsafeBufferPointer { terms in
+                    intentRequires.withUnsafeBufferPointer { requires in
+                        var search = Search(
+                            trie: self, nodes: nodes, terminals: terminals, terms: terms, utterance: utterance,
+                            intentRequires: requires, contextMask: contextMask, scratch: scratch, trace: trace)
+                        search.visit(0, 0)
+                        guard search.best >= 0 else { return nil }
+                        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                    }
+                }
+            }
+        }
     }
 }
 
 /// One depth-first walk over the trie. States reached after a variable-length element (wildcard, concept,
 /// capture) are remembered, so each (node, position) is explored once however many ways lead to it.
 private struct Search {
-    let trie: PatternTrie
-    let utterance: Utterance
-    let intentRequires: [UInt64]
+    unowned(unsafe) let trie: PatternTrie
+    let nodes: UnsafeBufferPointer<PatternTrie.Node>
+    let terminals: UnsafeBufferPointer<PatternTrie.Terminal>
+    let terms: UnsafeBufferPointer<Int32>
+    unowned(unsafe) let utterance: Utterance
+    let intentRequires: UnsafeBufferPointer<UInt64>
     let contextMask: UInt64
-    let scratch: Scratch
+    unowned(unsafe) let scratch: Scratch
     let trace: Trace?
     var best: Int32 = -1
-    var bestKey = (contextBound: false, specificity: PatternTrie.Specificity(
-        literalWords: 0, typedElements: 0, wildcards: 0, priority: 0), pattern: Int32.max)
+    var bestContextBound = false
+    var bestSpecificity = PatternTrie.Specificity(literalWords: 0, typedElements: 0, wildcards: 0, priority: 0)
+    var bestPattern = Int32.max
     var bestCaptures: [Range<Int>] = []
 
     init(
-        trie: PatternTrie, utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, scratch: Scratch,
+        trie: PatternTrie, nodes: UnsafeBufferPointer<PatternTrie.Node>,
+        terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
+        utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64, scratch: Scratch,
         trace: Trace?
     ) {
         self.trie = trie
+        self.nodes = nodes
+        self.terminals = terminals
+        self.terms = terms
         self.utterance = utterance
         self.intentRequires = intentRequires
         self.contextMask = contextMask
@@ -54,15 +72,15 @@ private struct Search {
     }
 
     mutating func visit(_ nodeIndex: Int32, _ position: Int) {
-        let node = trie.nodes[Int(nodeIndex)]
-        let count = utterance.count
+        let node = nodes[Int(nodeIndex)]
+        let count = terms.count
         if position == count {
             for terminal in node.terminalStart..<(node.terminalStart + node.terminalCount) {
                 consider(terminal)
             }
             return
         }
-        let term = utterance.terms[position]
+        let term = terms[position]
         if term >= 0 {
             let child = trie.edges[PairTable.key(nodeIndex, term)]
             if child >= 0 { visit(child, position + 1) }
@@ -98,23 +116,25 @@ private struct Search {
     }
 
     private mutating func consider(_ index: Int32) {
-        let terminal = trie.terminals[Int(index)]
+        let terminal = terminals[Int(index)]
         let requires = intentRequires[Int(terminal.intent)]
         let eligible = requires & ~contextMask == 0
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
-        let key = (contextBound: requires != 0, specificity: terminal.specificity, pattern: terminal.pattern)
+        let contextBound = requires != 0
         if best >= 0 {
-            if key.contextBound != bestKey.contextBound {
-                if !key.contextBound { return }
-            } else if key.specificity != bestKey.specificity {
-                if key.specificity < bestKey.specificity { return }
-            } else if key.pattern >= bestKey.pattern {
+            if contextBound != bestContextBound {
+                if !contextBound { return }
+            } else if terminal.specificity != bestSpecificity {
+                if terminal.specificity < bestSpecificity { return }
+            } else if terminal.pattern >= bestPattern {
                 return
             }
         }
         best = index
-        bestKey = key
+        bestContextBound = contextBound
+        bestSpecificity = terminal.specificity
+        bestPattern = terminal.pattern
         bestCaptures = scratch.captureStack
     }
 }

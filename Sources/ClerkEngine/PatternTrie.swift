@@ -4,7 +4,7 @@ import ClerkText
 /// a node may also have one wildcard edge, concept edges and typed-capture edges. Matching walks the trie
 /// along the message, so its cost grows with the message and the few branches it can take, not with the
 /// number of intents.
-struct PatternTrie: Sendable {
+final class PatternTrie: Sendable {
     /// One path element of an expanded pattern.
     enum Step: Hashable, Sendable {
         case term(Int32)
@@ -56,6 +56,18 @@ struct PatternTrie: Sendable {
     let concepts: ConceptTable
 
     var nodeCount: Int { nodes.count }
+
+    init(
+        edges: PairTable, nodes: [Node], conceptEdges: [(concept: Int32, child: Int32)],
+        slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], concepts: ConceptTable
+    ) {
+        self.edges = edges
+        self.nodes = nodes
+        self.conceptEdges = conceptEdges
+        self.slotEdges = slotEdges
+        self.terminals = terminals
+        self.concepts = concepts
+    }
 }
 
 /// Concept members as a trie over terms; `~name` edges ask it where a member phrase can end.

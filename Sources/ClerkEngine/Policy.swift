@@ -19,7 +19,7 @@ extension Brain {
     public func candidates(for message: String, limit: Int = 5) -> [(intent: String, score: Double)] {
         pool.withScratch { scratch in
             lexicon.analyze(message, scratch: scratch, trace: nil)
-            scorer.score(scratch.utterance, scratch: scratch)
+            scorer.score(scratch.utterance, floor: 0, scratch: scratch)
             return scratch.candidates.prefix(limit).map { (intents[Int($0.intent)].id, Double($0.score)) }
         }
     }
@@ -55,7 +55,7 @@ extension Brain {
         }
 
         // 3. The example scorer.
-        scorer.score(utterance, scratch: scratch)
+        scorer.score(utterance, floor: Float(settings.clarifyThreshold), scratch: scratch)
         let eligible = scratch.candidates.filter { intentRequires[Int($0.intent)] & ~contextMask == 0 }
         if let trace { explainScores(trace, eligible, queryMass: Double(scratch.queryMass)) }
         let settings = self.settings
@@ -67,11 +67,14 @@ extension Brain {
                 trace?.explanation.reason = String(
                     format: "closest examples score %.2f, at or above the answer threshold %.2f and %.2f ahead",
                     score, settings.answerThreshold, score - second)
-                return answer(first.intent, confidence: score, via: .examples, captures: [:], state: state, trace: trace)
+                return answer(
+                    first.intent, confidence: score, via: .examples, captures: [:], state: state, trace: trace)
             }
             if score >= settings.clarifyThreshold {
                 var options = [first.intent]
-                if eligible.count > 1 && second >= settings.clarifyThreshold && !clear { options.append(eligible[1].intent) }
+                if eligible.count > 1 && second >= settings.clarifyThreshold && !clear {
+                    options.append(eligible[1].intent)
+                }
                 if let trace {
                     trace.explanation.reason =
                         score >= settings.answerThreshold && !scorer.documentIsExample[Int(first.document)]
@@ -91,7 +94,7 @@ extension Brain {
     private func pickedChoice(_ choices: [String], _ utterance: Utterance) -> Int32? {
         let offered = choices.compactMap { intentIndex[$0] }
         // "1", "2": the option's number.
-        if utterance.count == 1, utterance.kinds[0] == .number,
+        if utterance.count == 1, utterance.kind(0) == .number,
             let number = Int(utterance.text(0)), (1...offered.count).contains(number)
         {
             return offered[number - 1]
@@ -116,12 +119,17 @@ extension Brain {
         if !intent.replies.isEmpty {
             let count = intent.replies.count
             let start = state.turnCount % count
-            var chosen: String?
-            for offset in 0..<count where chosen == nil {
-                chosen = intent.replies[(start + offset) % count].render(captures)
+            if let plain = intent.plainMessages[start] {
+                messages = plain
+            } else {
+                var chosen: String?
+                for offset in 0..<count where chosen == nil {
+                    chosen = intent.replies[(start + offset) % count].render(captures)
+                }
+                // Only an answer from examples lacks captures; leave the placeholders out rather than fail.
+                messages.append(
+                    chosen ?? intent.replies[start].parts.map { if case .text(let t) = $0 { t } else { "" } }.joined())
             }
-            // Only an answer from examples lacks captures; leave the placeholders out rather than fail.
-            messages.append(chosen ?? intent.replies[start].parts.map { if case .text(let t) = $0 { t } else { "" } }.joined())
         }
         var actions: [TurnAction] = []
         if intent.action == .escalate {
@@ -144,7 +152,7 @@ extension Brain {
         next.turnCount += 1
         next.pendingChoices = options.map { intents[Int($0)].id }
         let quoted = titles.map { "“\($0)”" }.joined(separator: " or ")
-        let text = settings.clarifyMessage.replacingOccurrences(of: "{options}", with: quoted)
+        let text = clarifyMessage.prefix + quoted + clarifyMessage.suffix
         if let trace {
             trace.explanation.outcome = "clarify"
             trace.explanation.intent = nil
@@ -215,8 +223,10 @@ extension Brain {
     private func explainScores(_ trace: Trace, _ eligible: [Scorer.Candidate], queryMass: Double) {
         for candidate in eligible.prefix(5) {
             var contributions: [Explanation.Contribution] = []
-            for term in scorer.terms(of: candidate.document) where trace.explanation.normalized.contains(lexicon.terms.key(term)) {
-                let weight = 2 * Double(scorer.weights[Int(term)])
+            for term in scorer.terms(of: candidate.document)
+            where trace.explanation.normalized.contains(lexicon.terms.key(term)) {
+                let weight =
+                    2 * Double(scorer.weights[Int(term)])
                     / (queryMass + Double(scorer.documentMass[Int(candidate.document)]))
                 contributions.append(Explanation.Contribution(word: lexicon.terms.key(term), weight: weight))
             }

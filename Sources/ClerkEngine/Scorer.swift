@@ -11,8 +11,8 @@ import Foundation
 /// Candidate documents come from posting lists read in a bounded way: each term's list holds its documents
 /// shortest first and at most ``maxPostingsRead`` are read, so a word in thousands of intents cannot make the
 /// pass read thousands of entries; the few best candidates are then scored exactly.
-struct Scorer: Sendable {
-    static let maxPostingsRead = 256
+final class Scorer: Sendable {
+    static let maxPostingsRead = 128
     static let exactRescoreCount = 12
 
     /// Term → weight (0 for terms no document has).
@@ -41,7 +41,8 @@ struct Scorer: Sendable {
         var document: Int32
     }
 
-    init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int) {
+    init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int)
+    {
         // Document frequency over intents.
         var intentFrequency = [Int32](repeating: 0, count: termCount)
         var seen = [Int32](repeating: -1, count: termCount)
@@ -61,14 +62,19 @@ struct Scorer: Sendable {
         var terms: [Int32] = []
         var mass: [Float] = []
         var uniqueDocuments: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
-        var seenDocuments = Set<[Int32]>()
+        var seenDocuments = Set<Int>()
         for document in documents {
-            let unique = Array(Set(document.terms.filter { $0 >= 0 })).sorted()
+            var unique = document.terms.filter { $0 >= 0 }
+            unique.sort()
+            unique.removeDuplicates()
             guard !unique.isEmpty else { continue }
-            // Identical term sets of one intent (optional words expanded twice, say) are one document.
-            guard seenDocuments.insert([document.intent] + unique + [document.isExample ? 1 : 0]).inserted else {
-                continue
-            }
+            // Identical term sets of one intent (optional words expanded twice, say) are one document; a
+            // hash collision would only drop a document, never change a score.
+            var hasher = Hasher()
+            hasher.combine(document.intent)
+            hasher.combine(document.isExample)
+            hasher.combine(unique)
+            guard seenDocuments.insert(hasher.finalize()).inserted else { continue }
             uniqueDocuments.append((document.intent, unique, document.isExample, document.text))
             terms.append(contentsOf: unique)
             offsets.append(Int32(terms.count))
@@ -101,7 +107,8 @@ struct Scorer: Sendable {
     }
 
     /// Scores the message's terms; returns the top intents (best first) in `scratch.candidates`.
-    func score(_ utterance: Utterance, scratch: Scratch) {
+    /// Documents that cannot reach `floor` (the clarify threshold) may be skipped.
+    func score(_ utterance: Utterance, floor: Float, scratch: Scratch) {
         scratch.candidates.removeAll(keepingCapacity: true)
         guard !documentMass.isEmpty else { return }
         scratch.queryTerms.removeAll(keepingCapacity: true)
@@ -119,14 +126,24 @@ struct Scorer: Sendable {
         for term in scratch.queryTerms { queryMass += weights[Int(term)] }
         guard queryMass > 0, !scratch.queryTerms.isEmpty else { return }
 
-        // Candidate generation over bounded posting lists.
+        // Candidate generation, pruned: read the heaviest terms' posting lists first and stop once the
+        // terms left could not lift an unseen document to `floor` on their own (a document's score is at most
+        // 2·shared/q, so it needs shared ≥ floor·q/2). Unknown words have no postings; they only add to q.
         scratch.shared.prepare(count: documentMass.count)
+        scratch.queryTerms.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
+        var remaining = queryMass - unknown * unknownWeight
+        let needed = floor * queryMass / 2
         for term in scratch.queryTerms {
+            if remaining < needed { break }
             let weight = weights[Int(term)]
+            remaining -= weight
             let start = Int(postingOffsets[Int(term)])
             let end = min(Int(postingOffsets[Int(term) + 1]), start + Self.maxPostingsRead)
-            for k in start..<end { scratch.shared.add(Int(postings[k]), weight) }
+            postings.withUnsafeBufferPointer { postings in
+                for k in start..<end { scratch.shared.add(Int(postings[k]), weight) }
+            }
         }
+        scratch.queryTerms.sort()
         // Keep the best few documents by their partial score, then score them exactly.
         scratch.topDocuments.removeAll(keepingCapacity: true)
         for document in scratch.shared.touched {

@@ -16,7 +16,7 @@ public enum SlotType: String, Sendable, Hashable, Codable, CaseIterable {
     func forEachMatch(in tokens: Utterance, at index: Int, _ body: (Int) -> Void) {
         let count = tokens.count
         guard index < count else { return }
-        let kind = tokens.kinds[index]
+        let kind = tokens.kind(index)
         switch self {
         case .number:
             if kind == .number { body(1) }
@@ -37,14 +37,14 @@ public enum SlotType: String, Sendable, Hashable, Codable, CaseIterable {
             }
             // 28 november [2026] / november 28 [2026]
             func isDay(_ i: Int) -> Bool {
-                i < count && tokens.kinds[i] == .number
+                i < count && tokens.kind(i) == .number
                     && tokens.withText(i) { $0.count <= 2 && $0.allSatisfy(isASCIIDigit) }
             }
             func isMonth(_ i: Int) -> Bool {
-                i < count && tokens.kinds[i] == .word && tokens.withText(i, DateWords.isMonth)
+                i < count && tokens.kind(i) == .word && tokens.withText(i, DateWords.isMonth)
             }
             func isYear(_ i: Int) -> Bool {
-                i < count && tokens.kinds[i] == .number
+                i < count && tokens.kind(i) == .number
                     && tokens.withText(i) { $0.count == 4 && $0.allSatisfy(isASCIIDigit) }
             }
             if (isDay(index) && isMonth(index + 1)) || (isMonth(index) && isDay(index + 1)) {

@@ -5,62 +5,59 @@ import ClerkText
 ///
 /// Part of a turn's scratch space: reused between turns, so analysing a message allocates nothing once warm.
 final class Utterance {
+    /// What is known of one token besides its term.
+    struct Item {
+        /// Vocabulary (surface) id, or -1.
+        var surface: Int32
+        var kind: TokenKind
+        /// Byte range of the folded text in `bytes`.
+        var textStart: Int32
+        var textEnd: Int32
+        /// UTF-8 byte range in the original message.
+        var originalStart: Int32
+        var originalEnd: Int32
+    }
+
     /// Term id per token, or -1 for a word the brain does not know.
     var terms: [Int32] = []
-    /// Vocabulary (surface) id per token, or -1.
-    var surfaces: [Int32] = []
-    var kinds: [TokenKind] = []
-    /// Byte ranges of each token's folded text in `bytes`.
-    var textStarts: [Int32] = []
-    var textEnds: [Int32] = []
+    var items: [Item] = []
     var bytes: [UInt8] = []
-    /// UTF-8 byte ranges in the original message.
-    var originalStarts: [Int32] = []
-    var originalEnds: [Int32] = []
 
     var count: Int { terms.count }
 
     init() {
-        for capacity in [32] {
-            terms.reserveCapacity(capacity)
-            surfaces.reserveCapacity(capacity)
-            kinds.reserveCapacity(capacity)
-            textStarts.reserveCapacity(capacity)
-            textEnds.reserveCapacity(capacity)
-            originalStarts.reserveCapacity(capacity)
-            originalEnds.reserveCapacity(capacity)
-        }
+        terms.reserveCapacity(32)
+        items.reserveCapacity(32)
         bytes.reserveCapacity(256)
     }
 
     func removeAll() {
         terms.removeAll(keepingCapacity: true)
-        surfaces.removeAll(keepingCapacity: true)
-        kinds.removeAll(keepingCapacity: true)
-        textStarts.removeAll(keepingCapacity: true)
-        textEnds.removeAll(keepingCapacity: true)
+        items.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
-        originalStarts.removeAll(keepingCapacity: true)
-        originalEnds.removeAll(keepingCapacity: true)
-    }
-
-    func append(
-        term: Int32, surface: Int32, kind: TokenKind, text: UnsafeBufferPointer<UInt8>, original: (Int32, Int32)
-    ) {
-        terms.append(term)
-        surfaces.append(surface)
-        kinds.append(kind)
-        textStarts.append(Int32(bytes.count))
-        bytes.append(contentsOf: text)
-        textEnds.append(Int32(bytes.count))
-        originalStarts.append(original.0)
-        originalEnds.append(original.1)
     }
 
     @inline(__always)
+    func append(
+        term: Int32, surface: Int32, kind: TokenKind, text: UnsafeBufferPointer<UInt8>, original: (Int32, Int32)
+    ) {
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: text)
+        terms.append(term)
+        items.append(
+            Item(
+                surface: surface, kind: kind, textStart: start, textEnd: Int32(bytes.count), originalStart: original.0,
+                originalEnd: original.1))
+    }
+
+    @inline(__always)
+    func kind(_ index: Int) -> TokenKind { items[index].kind }
+
+    @inline(__always)
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        bytes.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[Int(textStarts[index])..<Int(textEnds[index])]))
+        let item = items[index]
+        return bytes.withUnsafeBufferPointer { all in
+            body(UnsafeBufferPointer(rebasing: all[Int(item.textStart)..<Int(item.textEnd)]))
         }
     }
 
@@ -72,8 +69,8 @@ final class Utterance {
     /// What the citizen wrote for tokens `range`, taken from the original message (accents, case kept).
     func original(_ range: Range<Int>, in message: String) -> String {
         guard !range.isEmpty else { return "" }
-        let start = Int(originalStarts[range.lowerBound])
-        let end = Int(originalEnds[range.upperBound - 1])
+        let start = Int(items[range.lowerBound].originalStart)
+        let end = Int(items[range.upperBound - 1].originalEnd)
         let utf8 = message.utf8
         guard start <= end, end <= utf8.count else { return "" }
         let from = utf8.index(utf8.startIndex, offsetBy: start)

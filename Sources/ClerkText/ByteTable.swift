@@ -132,9 +132,14 @@ extension ByteTable {
 }
 
 /// An immutable open-addressing map from 64-bit keys to 32-bit values: trie edges keyed by (node, term).
+/// Keys and values sit side by side, so a lookup touches one cache line.
 public struct PairTable: Sendable {
-    private let keys: [UInt64]
-    private let values: [Int32]
+    private struct Slot {
+        var key: UInt64
+        var value: Int32
+    }
+
+    private let slots: [Slot]
     private let mask: Int
     /// Number of entries.
     public let count: Int
@@ -143,20 +148,17 @@ public struct PairTable: Sendable {
     public init(_ entries: [(UInt64, Int32)]) {
         var size = 16
         while size < entries.count * 2 { size <<= 1 }
-        var keys = [UInt64](repeating: .max, count: size)
-        var values = [Int32](repeating: -1, count: size)
+        var slots = [Slot](repeating: Slot(key: .max, value: -1), count: size)
         var count = 0
         for (key, value) in entries {
             var slot = Self.slot(key, size - 1)
-            while keys[slot] != .max && keys[slot] != key { slot = (slot + 1) & (size - 1) }
-            if keys[slot] == .max {
-                keys[slot] = key
-                values[slot] = value
+            while slots[slot].key != .max && slots[slot].key != key { slot = (slot + 1) & (size - 1) }
+            if slots[slot].key == .max {
+                slots[slot] = Slot(key: key, value: value)
                 count += 1
             }
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
         self.mask = size - 1
         self.count = count
     }
@@ -177,12 +179,12 @@ public struct PairTable: Sendable {
     /// The value for `key`, or -1.
     @inline(__always)
     public subscript(key: UInt64) -> Int32 {
-        keys.withUnsafeBufferPointer { keys in
+        slots.withUnsafeBufferPointer { slots in
             var slot = Self.slot(key, mask)
             while true {
-                let k = keys[slot]
-                if k == key { return values[slot] }
-                if k == .max { return -1 }
+                let entry = slots[slot]
+                if entry.key == key { return entry.value }
+                if entry.key == .max { return -1 }
                 slot = (slot + 1) & mask
             }
         }

@@ -11,6 +11,10 @@ public struct NumberWords: Sendable, Hashable {
     let byLength: [[Entry]]
     /// A word that may join number words ("one hundred and five").
     let joiner: [UInt8]
+    /// Bit (length × 32 + first letter) set for every number word: a cheap test that rules out most words.
+    let signature: [UInt64]
+    /// True when the language has no number words.
+    public let isEmpty: Bool
 
     init(_ words: [(String, Int, Bool)], joiner: String) {
         var buckets = [[Entry]](repeating: [], count: 16)
@@ -20,6 +24,18 @@ public struct NumberWords: Sendable, Hashable {
         }
         byLength = buckets
         self.joiner = Array(joiner.utf8)
+        var signature = [UInt64](repeating: 0, count: 16)
+        for bucket in buckets {
+            for entry in bucket { signature[entry.bytes.count] |= 1 << UInt64(entry.bytes[0] & 31) }
+        }
+        self.signature = signature
+        isEmpty = words.isEmpty
+    }
+
+    /// False for most words that are not number words, at the cost of one table read.
+    @inline(__always)
+    func mayBeNumberWord(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+        word.count < signature.count && word.count > 0 && signature[word.count] & (1 << UInt64(word[0] & 31)) != 0
     }
 
     /// No number words (languages whose table has not been written yet).

@@ -2,10 +2,13 @@
 /// dates and numbers. Works on the original UTF-8 bytes, so it sees them before any splitting.
 enum ProtectedToken {
     /// If a protected token starts at `i` (an ASCII letter or digit at a word boundary), its end and kind.
-    static func recognise(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Int, TokenKind)? {
-        if i > 0, isAlnum(b[i - 1]) || b[i - 1] >= 0x80 { return nil }
-        if let end = url(b, i) { return (end, .url) }
-        if let end = email(b, i) { return (end, .email) }
+    /// `hasAt`: whether the message contains '@' at all (so e-mail addresses are only looked for then).
+    @inline(__always)
+    static func recognise(_ b: UnsafeBufferPointer<UInt8>, at i: Int, hasAt: Bool) -> (Int, TokenKind)? {
+        if i > 0, isAlnum(b[i - 1]) || (b[i - 1] >= 0x80 && WordScalar.endsWord(b, before: i)) { return nil }
+        let first = b[i] | 0x20
+        if first == UInt8(ascii: "h") || first == UInt8(ascii: "w"), let end = url(b, i) { return (end, .url) }
+        if hasAt, let end = email(b, i) { return (end, .email) }
         if isDigit(b[i]) {
             if let end = date(b, i) { return (end, .date) }
             if let end = number(b, i) { return (end, .number) }
@@ -18,7 +21,11 @@ enum ProtectedToken {
     /// The end of the word-ish run at `i`: a token boundary is the end of input or a byte that is not
     /// a letter, digit or non-ASCII.
     private static func atBoundary(_ b: UnsafeBufferPointer<UInt8>, _ j: Int) -> Bool {
-        j >= b.count || !(isAlnum(b[j]) || b[j] >= 0x80)
+        guard j < b.count else { return true }
+        if b[j] < 0x80 { return !isAlnum(b[j]) }
+        // A closing typographic quote (’) ends the token even though it can also be an apostrophe.
+        if case (let scalar?, _) = WordScalar.decode(b, at: j), scalar == "\u{2019}" { return true }
+        return !WordScalar.classify(b, at: j).0
     }
 
     private static func digits(_ b: UnsafeBufferPointer<UInt8>, _ i: Int, max: Int = 20) -> Int {
@@ -42,13 +49,26 @@ enum ProtectedToken {
         }
         var j = i
         while j < b.count, b[j] > 0x20 { j += 1 }
-        while j > i, ".,;:!?)]}'\"".utf8.contains(b[j - 1]) { j -= 1 }
+        while j > i, isTrailingPunctuation(b[j - 1]) { j -= 1 }
         return j
+    }
+
+    private static func isTrailingPunctuation(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"),
+            UInt8(ascii: "?"), UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: "}"), UInt8(ascii: "'"),
+            UInt8(ascii: "\""):
+            true
+        default: false
+        }
     }
 
     /// `name@host.tld`.
     static func email(_ b: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int? {
-        func isLocal(_ c: UInt8) -> Bool { isAlnum(c) || "._%+-".utf8.contains(c) }
+        func isLocal(_ c: UInt8) -> Bool {
+            isAlnum(c) || c == UInt8(ascii: ".") || c == UInt8(ascii: "_") || c == UInt8(ascii: "%")
+                || c == UInt8(ascii: "+") || c == UInt8(ascii: "-")
+        }
         var j = i
         while j < b.count, isLocal(b[j]) { j += 1 }
         guard j < b.count, j > i, b[j] == UInt8(ascii: "@") else { return nil }

@@ -16,7 +16,9 @@ public struct SpellingIndex: Sendable {
         public var distance: Int
     }
 
-    private let words: [[UInt8]]
+    /// Vocabulary words back to back, with `wordOffsets` (count + 1 entries) marking where each starts.
+    private let wordBytes: [UInt8]
+    private let wordOffsets: [Int32]
     private let frequencies: [Int32]
     /// Hash of a deletion → (offset, count) into `postings`, by open addressing.
     private let slotHashes: [UInt64]
@@ -35,10 +37,14 @@ public struct SpellingIndex: Sendable {
 
     /// Builds the index over `words` (folded); `frequencies` break ties between equally close candidates.
     public init(words: [String], frequencies: [Int]) {
-        self.words = words.map { Array($0.utf8) }
+        let words = words.map { Array($0.utf8) }
+        var offsets: [Int32] = [0]
+        for word in words { offsets.append(offsets[offsets.count - 1] + Int32(word.count)) }
+        wordBytes = words.flatMap { $0 }
+        wordOffsets = offsets
         self.frequencies = frequencies.map { Int32(clamping: $0) }
         var table: [UInt64: [Int32]] = [:]
-        for (index, word) in self.words.enumerated() where word.count <= Self.maxWordLength {
+        for (index, word) in words.enumerated() where word.count <= Self.maxWordLength {
             let distance = Self.allowedDistance(forLength: word.count)
             guard distance > 0 else { continue }
             Self.forEachDeletion(of: word, upTo: distance) { hash in
@@ -67,8 +73,11 @@ public struct SpellingIndex: Sendable {
     /// The closest vocabulary word to `input` within the allowed distance: smallest distance first, then the
     /// more frequent word, then the earlier one. Nil when nothing is close enough.
     public func correct(_ input: UnsafeBufferPointer<UInt8>) -> Correction? {
-        guard input.count >= 3, input.count <= Self.maxWordLength, !postings.isEmpty else { return nil }
-        let maxDistance = input.count >= 6 ? 2 : 1
+        // Words of three letters or fewer are never corrected: "car" is not a typo of "card".
+        guard input.count >= 4, input.count <= Self.maxWordLength, !postings.isEmpty else { return nil }
+        // Index entries of words allowed two edits (8+ letters) are their deletions down to 6 letters, so an
+        // input under 8 letters meets them with at most one deletion of its own.
+        let maxDistance = input.count >= 8 ? 2 : 1
         var best: Correction?
         var bestFrequency: Int32 = -1
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
@@ -79,12 +88,16 @@ public struct SpellingIndex: Sendable {
                         let (offset, count) = slotRanges[slot]
                         for k in Int(offset)..<Int(offset + count) {
                             let candidate = postings[k]
-                            let word = words[Int(candidate)]
-                            let allowed = Self.allowedDistance(forLength: max(word.count, input.count))
-                            let limit = min(allowed, Self.allowedDistance(forLength: word.count) + 1)
-                            guard abs(word.count - input.count) <= limit else { continue }
-                            let distance = word.withUnsafeBufferPointer {
-                                EditDistance.osa($0, input, limit: limit)
+                            let start = Int(wordOffsets[Int(candidate)])
+                            let end = Int(wordOffsets[Int(candidate) + 1])
+                            // The vocabulary word's length sets the edits allowed, but never more than one beyond
+                            // what the typed word's own length would allow.
+                            let limit = min(
+                                Self.allowedDistance(forLength: end - start),
+                                Self.allowedDistance(forLength: input.count) + 1)
+                            guard abs(end - start - input.count) <= limit else { continue }
+                            let distance = wordBytes.withUnsafeBufferPointer {
+                                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: limit)
                             }
                             guard distance <= limit, distance > 0 else { continue }
                             let frequency = frequencies[Int(candidate)]
@@ -113,7 +126,9 @@ public struct SpellingIndex: Sendable {
     public func correct(_ input: String) -> (word: String, distance: Int)? {
         var copy = input
         guard let correction = copy.withUTF8({ correct($0) }) else { return nil }
-        return (String(decoding: words[Int(correction.wordIndex)], as: UTF8.self), correction.distance)
+        let start = Int(wordOffsets[Int(correction.wordIndex)])
+        let end = Int(wordOffsets[Int(correction.wordIndex) + 1])
+        return (String(decoding: wordBytes[start..<end], as: UTF8.self), correction.distance)
     }
 
     /// Calls `body` with the hash of `word` itself and of every string made by deleting 1…`distance` bytes.
@@ -190,6 +205,7 @@ public enum EditDistance {
 
     /// Optimal string alignment distance of two strings' UTF-8 bytes.
     public static func osa(_ a: String, _ b: String, limit: Int = .max / 2) -> Int {
-        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { osa(x, $0, limit: limit) } }
+        Array(a.utf8).withUnsafeBufferPointer { x in Array(b.utf8).withUnsafeBufferPointer { osa(x, $0, limit: limit) }
+        }
     }
 }

@@ -40,14 +40,22 @@ public struct Tokenizer: Sendable {
 
     private func scan(_ b: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
         let n = b.count
+        let hasAt = b.contains(UInt8(ascii: "@"))
         var i = 0
         while i < n {
             let c = b[i]
-            guard isAlnum(c) || c >= 0x80 else {
+            if c >= 0x80 {
+                // Non-ASCII punctuation and symbols (“ ” « » € –) separate words like ASCII ones do.
+                let (isWord, length) = WordScalar.classify(b, at: i)
+                if !isWord {
+                    i += length
+                    continue
+                }
+            } else if !isAlnum(c) {
                 i += 1
                 continue
             }
-            if isAlnum(c), let (end, kind) = ProtectedToken.recognise(b, at: i) {
+            if isAlnum(c), let (end, kind) = ProtectedToken.recognise(b, at: i, hasAt: hasAt) {
                 appendProtected(b, i..<end, kind: kind, into: buffer)
                 i = end
                 continue
@@ -57,7 +65,11 @@ public struct Tokenizer: Sendable {
             while j < n {
                 let d = b[j]
                 if d >= 0x80 {
+                    let (isWord, length) = WordScalar.classify(b, at: j)
+                    guard isWord else { break }
                     ascii = false
+                    j += length
+                    continue
                 } else if !isAlnum(d) {
                     // An apostrophe between letters belongs to the word: don't, o'brien.
                     guard d == UInt8(ascii: "'"), j > i, j + 1 < n, isLetterOrHigh(b[j - 1]), isLetterOrHigh(b[j + 1])
@@ -154,11 +166,13 @@ public struct Tokenizer: Sendable {
 
     /// Replaces each run of number words with one number token ("two hundred and five" → `205`).
     private func convertNumberWords(in buffer: TokenBuffer) {
-        guard !language.numberWords.byLength.allSatisfy(\.isEmpty), !buffer.tokens.isEmpty else { return }
         let words = language.numberWords
+        guard !words.isEmpty, !buffer.tokens.isEmpty else { return }
         var index = 0
         while index < buffer.tokens.count {
-            guard buffer.tokens[index].kind == .word, let first = buffer.withToken(index, words.entry) else {
+            guard buffer.tokens[index].kind == .word, buffer.withToken(index, words.mayBeNumberWord),
+                let first = buffer.withToken(index, words.entry)
+            else {
                 index += 1
                 continue
             }
@@ -205,3 +219,45 @@ public struct Tokenizer: Sendable {
 @inline(__always) func isLetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
 @inline(__always) func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLetter(c) }
 @inline(__always) func isLetterOrHigh(_ c: UInt8) -> Bool { isLetter(c) || c >= 0x80 }
+
+/// Tells word characters (letters, marks, digits, and the typographic apostrophe) from separators among
+/// non-ASCII text, one Unicode scalar at a time.
+enum WordScalar {
+    /// Whether the scalar starting at `i` belongs to a word, and its length in bytes.
+    @inline(__always)
+    static func classify(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Bool, Int) {
+        let (scalar, length) = decode(b, at: i)
+        guard let scalar else { return (false, length) }
+        if scalar == "\u{2019}" || scalar == "\u{02BC}" { return (true, length) }
+        switch scalar.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .nonspacingMark,
+            .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
+            return (true, length)
+        default:
+            return (false, length)
+        }
+    }
+
+    /// Whether the scalar that ends just before `i` belongs to a word.
+    static func endsWord(_ b: UnsafeBufferPointer<UInt8>, before i: Int) -> Bool {
+        var start = i - 1
+        while start > 0 && b[start] & 0xC0 == 0x80 { start -= 1 }
+        guard start >= 0 else { return false }
+        if b[start] < 0x80 { return isAlnum(b[start]) }
+        return classify(b, at: start).0
+    }
+
+    /// Decodes one UTF-8 scalar; nil (and one byte) for an invalid sequence.
+    static func decode(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Unicode.Scalar?, Int) {
+        let lead = b[i]
+        let length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1
+        guard length > 1, i + length <= b.count else { return (nil, 1) }
+        var value = UInt32(lead) & (0xFF >> (length + 1))
+        for k in 1..<length {
+            let byte = b[i + k]
+            guard byte & 0xC0 == 0x80 else { return (nil, 1) }
+            value = value << 6 | UInt32(byte & 0x3F)
+        }
+        return (Unicode.Scalar(value), length)
+    }
+}

@@ -19,7 +19,8 @@ final class WordBreaker {
         if spans.capacity < maxPairs * 2 { spans.reserveCapacity(maxPairs * 2) }
         let count = text.withMemoryRebound(to: CChar.self) { chars -> Int32 in
             withUnsafeTemporaryAllocation(of: Int32.self, capacity: maxPairs * 2) { out in
-                let n = clerk_word_breaker_split(handle, chars.baseAddress, Int32(chars.count), out.baseAddress,
+                let n = clerk_word_breaker_split(
+                    handle, chars.baseAddress, Int32(chars.count), out.baseAddress,
                     Int32(maxPairs))
                 if n > 0 { spans.append(contentsOf: out[0..<Int(n) * 2]) }
                 return n

@@ -102,11 +102,12 @@ struct EngineBench: ParsableCommand {
         for (query, turn) in zip(queries, turns) {
             let kind = query.kind == "neg_near" ? "neg_near_\(query.sub ?? "other")" : query.kind
             let answered: String? = if case .answer(let intent, _, _) = turn.outcome { intent } else { nil }
-            let outcome = switch turn.outcome {
-            case .answer: "answer"
-            case .clarify: "clarify"
-            case .miss: "miss"
-            }
+            let outcome =
+                switch turn.outcome {
+                case .answer: "answer"
+                case .clarify: "clarify"
+                case .miss: "miss"
+                }
             let ok = answered == query.expected
             correct[kind, default: (0, 0)].0 += ok ? 1 : 0
             correct[kind, default: (0, 0)].1 += 1
@@ -145,12 +146,18 @@ struct EngineBench: ParsableCommand {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("intents \(compiled.statistics.intents), patterns \(compiled.statistics.patterns), paths "
-                + "\(compiled.statistics.paths), trie nodes \(compiled.statistics.trieNodes)")
-            print(String(format: "compile %.3f s, resident %.1f MB after compile (peak %.1f MB)",
-                Double(compileEnd - compileStart) / 1e9, Double(afterCompileRSS) / 1024, Double(compilePeak) / 1024))
-            print(String(format: "%.0f turns/s, p50 %.2f µs, p99 %.2f µs, max %.1f µs", turnsPerSecond,
-                percentile(0.5), percentile(0.99), Double(bestLatencies.last ?? 0) / 1000))
+            print(
+                "intents \(compiled.statistics.intents), patterns \(compiled.statistics.patterns), paths "
+                    + "\(compiled.statistics.paths), trie nodes \(compiled.statistics.trieNodes)")
+            print(
+                String(
+                    format: "compile %.3f s, resident %.1f MB after compile (peak %.1f MB)",
+                    Double(compileEnd - compileStart) / 1e9, Double(afterCompileRSS) / 1024, Double(compilePeak) / 1024)
+            )
+            print(
+                String(
+                    format: "%.0f turns/s, p50 %.2f µs, p99 %.2f µs, max %.1f µs", turnsPerSecond,
+                    percentile(0.5), percentile(0.99), Double(bestLatencies.last ?? 0) / 1000))
             print(String(format: "accuracy %.2f %% (all kinds but scrambled)", result["accuracy"] as! Double))
             for (kind, value) in byKind.sorted(by: { $0.key < $1.key }) {
                 print(String(format: "  %-26@ %6.2f %%  (%d queries)", kind as NSString, value, correct[kind]!.1))

@@ -101,7 +101,8 @@ struct TurnPrinter {
         for action in turn.actions {
             switch action {
             case .escalate(let reason):
-                lines.append(dim("  [handing over to a person: \(reason.rawValue.replacingOccurrences(of: "_", with: " "))]"))
+                lines.append(
+                    dim("  [handing over to a person: \(reason.rawValue.replacingOccurrences(of: "_", with: " "))]"))
             }
         }
         return lines.joined(separator: "\n") + "\n"

@@ -2,6 +2,25 @@ import ArgumentParser
 
 @main
 struct Clerk: AsyncParsableCommand {
+    /// Runs the command line. Usage errors exit with status 2 (ArgumentParser's default is 64), as every
+    /// Clerk command documents: 0 success, 1 failed check or bad content, 2 usage error.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                printError(fullMessage(for: error))
+                exit(withError: ExitCode(2))
+            }
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "clerk",
         abstract: "A citizen assistant: answers from content files, explains every answer, hands over to people.",

@@ -13,9 +13,7 @@ struct ContentOptions: ParsableArguments {
     /// Loads and compiles the content, printing every problem to standard error as `file:line:column: …`.
     /// Throws `ExitCode(1)` when there is an error: nothing is ever served from a broken brain.
     func loadBrain() throws -> Brain {
-        let (source, loadProblems) = ContentLoader(root: root).loadSource()
-        let (brain, compileProblems) = Brain.compile(source)
-        let problems = (loadProblems + compileProblems).sorted { $0.location < $1.location }
+        let (brain, problems) = ContentLoader(root: root).compile()
         for problem in problems { printError(problem.description) }
         let errors = problems.count { $0.severity == .error }
         guard errors == 0, let brain else {

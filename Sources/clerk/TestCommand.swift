@@ -63,10 +63,9 @@ struct LintCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        let (source, loadProblems) = ContentLoader(root: contentOptions.root).loadSource()
-        let (_, compileProblems) = Brain.compile(source)
+        let (_, contentProblems) = ContentLoader(root: contentOptions.root).compile()
         let (_, transcriptProblems) = Transcript.loadAll(root: contentOptions.root)
-        let problems = (loadProblems + compileProblems + transcriptProblems).sorted { $0.location < $1.location }
+        let problems = (contentProblems + transcriptProblems).sorted { $0.location < $1.location }
         let errors = problems.count { $0.severity == .error }
         let warnings = problems.count - errors
         if json {
