@@ -9,20 +9,38 @@ import ClerkText
 /// let turn = brain!.reply(to: "How much is a passport?", in: ConversationState())
 /// ```
 public struct Brain: Sendable {
-    struct Intent: Sendable {
-        var id: String
-        var title: String
-        var replies: [ReplyTemplate]
+    final class Intent: Sendable {
+        let id: String
+        let title: String
+        let replies: [ReplyTemplate]
         /// For each reply variant without placeholders, the message list ready to hand out (no allocation).
-        var plainMessages: [[String]?]
-        var quickReplies: [String]
-        var setsContext: [String]
-        var requires: [String]
-        var action: IntentAction?
-        var service: String?
-        var location: SourceLocation
+        let plainMessages: [[String]?]
+        let quickReplies: [String]
+        let setsContext: [String]
+        let requires: [String]
+        let action: IntentAction?
+        let service: String?
+        let location: SourceLocation
         /// Terms of the title, to recognise the citizen picking it from a "Did you mean …?" question.
-        var titleTerms: [Int32]
+        let titleTerms: [Int32]
+
+        init(
+            id: String, title: String, replies: [ReplyTemplate], plainMessages: [[String]?], quickReplies: [String],
+            setsContext: [String], requires: [String], action: IntentAction?, service: String?,
+            location: SourceLocation, titleTerms: [Int32]
+        ) {
+            self.id = id
+            self.title = title
+            self.replies = replies
+            self.plainMessages = plainMessages
+            self.quickReplies = quickReplies
+            self.setsContext = setsContext
+            self.requires = requires
+            self.action = action
+            self.service = service
+            self.location = location
+            self.titleTerms = titleTerms
+        }
     }
 
     struct PatternInfo: Sendable {

@@ -45,13 +45,15 @@ final class Lexicon: Sendable {
         let tokens = scratch.tokens
         scratch.preSurfaces.removeAll(keepingCapacity: true)
         scratch.preTerms.removeAll(keepingCapacity: true)
-        for index in tokens.tokens.indices {
-            let (surface, term, reading) = tokens.withToken(index) {
-                read($0, kind: tokens.tokens[index].kind, scratch)
+        tokens.withStorage { folded, spans in
+            for span in spans {
+                let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
+                let (surface, term, reading) = read(bytes, kind: span.kind, scratch)
+                scratch.preSurfaces.append(surface)
+                scratch.preTerms.append(term)
+                trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, reading)
             }
-            scratch.preSurfaces.append(surface)
-            scratch.preTerms.append(term)
-            trace?.reading(token: tokens.text(index), original: tokens.tokens[index], reading)
+            applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
         }
         if let trace {
             for conversion in tokens.numberConversions {
@@ -59,7 +61,6 @@ final class Lexicon: Sendable {
             }
             if tokens.usedUnicodePath { trace.note("non-ASCII text segmented and folded with ICU") }
         }
-        applySubstitutions(scratch: scratch, trace: trace)
     }
 
     /// Maps one folded token to (surface, term).
@@ -116,15 +117,17 @@ final class Lexicon: Sendable {
 
     /// Rewrites the pre-substitution tokens into `scratch.utterance`, replacing the longest matching
     /// substitution source at each position.
-    private func applySubstitutions(scratch: Scratch, trace: Trace?) {
+    private func applySubstitutions(
+        scratch: Scratch, folded: UnsafeBufferPointer<UInt8>, spans: UnsafeBufferPointer<TokenSpan>, trace: Trace?
+    ) {
         let utterance = scratch.utterance
         utterance.removeAll()
-        let tokens = scratch.tokens
         let pre = scratch.preSurfaces
+        let hasSubstitutions = !substitutions.isEmpty
         var index = 0
         while index < pre.count {
-            if !substitutions.isEmpty, let (length, replacement) = substitutions.longestMatch(pre, from: index) {
-                let original = (tokens.tokens[index].originalStart, tokens.tokens[index + length - 1].originalEnd)
+            if hasSubstitutions, let (length, replacement) = substitutions.longestMatch(pre, from: index) {
+                let original = (spans[index].originalStart, spans[index + length - 1].originalEnd)
                 for surface in substitutions.replacement(replacement) {
                     surfaces.withKey(surface) { text in
                         utterance.append(
@@ -141,19 +144,18 @@ final class Lexicon: Sendable {
                 index += length
                 continue
             }
-            let span = tokens.tokens[index]
-            tokens.withToken(index) { text in
-                utterance.append(
-                    term: scratch.preTerms[index], surface: pre[index], kind: span.kind, text: text,
-                    original: (span.originalStart, span.originalEnd))
-            }
+            let span = spans[index]
+            utterance.append(
+                term: scratch.preTerms[index], surface: pre[index], kind: span.kind,
+                text: UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)]),
+                original: (span.originalStart, span.originalEnd))
             index += 1
         }
     }
 }
 
 /// Substitution sources as a trie over surface ids, for the longest match at each position.
-struct SubstitutionTrie: Sendable {
+final class SubstitutionTrie: Sendable {
     /// (node, surface) → child node.
     let edges: PairTable
     /// Node → replacement index, or -1.

@@ -17,18 +17,21 @@ extension PatternTrie {
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
-        scratch.captureStack.removeAll(keepingCapacity: true)
+        scratch.reserveCaptures(utterance.count + 1)
         // The walk reads these arrays through raw buffers: no reference counting or copies per step.
         return nodes.withUnsafeBufferPointer { nodes in
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
                     intentRequires.withUnsafeBufferPointer { requires in
-                        var search = Search(
-                            trie: self, nodes: nodes, terminals: terminals, terms: terms, utterance: utterance,
-                            intentRequires: requires, contextMask: contextMask, scratch: scratch, trace: trace)
-                        search.visit(0, 0)
-                        guard search.best >= 0 else { return nil }
-                        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                        edges.withView { edges in
+                            var search = Search(
+                                trie: self, edges: edges, nodes: nodes, terminals: terminals, terms: terms,
+                                utterance: utterance, intentRequires: requires, contextMask: contextMask,
+                                scratch: scratch, trace: trace)
+                            search.visit(0, 0)
+                            guard search.best >= 0 else { return nil }
+                            return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                        }
                     }
                 }
             }
@@ -40,6 +43,7 @@ extension PatternTrie {
 /// capture) are remembered, so each (node, position) is explored once however many ways lead to it.
 private struct Search {
     unowned(unsafe) let trie: PatternTrie
+    let edges: PairTable.View
     let nodes: UnsafeBufferPointer<PatternTrie.Node>
     let terminals: UnsafeBufferPointer<PatternTrie.Terminal>
     let terms: UnsafeBufferPointer<Int32>
@@ -47,6 +51,9 @@ private struct Search {
     let intentRequires: UnsafeBufferPointer<UInt64>
     let contextMask: UInt64
     unowned(unsafe) let scratch: Scratch
+    unowned(unsafe) let visited: VisitedSet
+    let captureStack: UnsafeMutablePointer<Range<Int>>
+    var captureDepth = 0
     let trace: Trace?
     var best: Int32 = -1
     var bestContextBound = false
@@ -55,12 +62,13 @@ private struct Search {
     var bestCaptures: [Range<Int>] = []
 
     init(
-        trie: PatternTrie, nodes: UnsafeBufferPointer<PatternTrie.Node>,
+        trie: PatternTrie, edges: PairTable.View, nodes: UnsafeBufferPointer<PatternTrie.Node>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64, scratch: Scratch,
         trace: Trace?
     ) {
         self.trie = trie
+        self.edges = edges
         self.nodes = nodes
         self.terminals = terminals
         self.terms = terms
@@ -68,6 +76,8 @@ private struct Search {
         self.intentRequires = intentRequires
         self.contextMask = contextMask
         self.scratch = scratch
+        self.visited = scratch.visited
+        self.captureStack = scratch.captureStack
         self.trace = trace
     }
 
@@ -82,7 +92,7 @@ private struct Search {
         }
         let term = terms[position]
         if term >= 0 {
-            let child = trie.edges[PairTable.key(nodeIndex, term)]
+            let child = edges[PairTable.key(nodeIndex, term)]
             if child >= 0 { visit(child, position + 1) }
         }
         if node.conceptCount > 0 {
@@ -109,10 +119,11 @@ private struct Search {
     }
 
     private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {
-        guard scratch.visited.insert(PairTable.key(child, Int32(end))) else { return }
-        scratch.captureStack.append(start..<end)
+        guard visited.insert(PairTable.key(child, Int32(end))) else { return }
+        captureStack[captureDepth] = start..<end
+        captureDepth += 1
         visit(child, end)
-        scratch.captureStack.removeLast()
+        captureDepth -= 1
     }
 
     private mutating func consider(_ index: Int32) {
@@ -135,7 +146,7 @@ private struct Search {
         bestContextBound = contextBound
         bestSpecificity = terminal.specificity
         bestPattern = terminal.pattern
-        bestCaptures = scratch.captureStack
+        bestCaptures = Array(UnsafeBufferPointer(start: captureStack, count: captureDepth))
     }
 }
 

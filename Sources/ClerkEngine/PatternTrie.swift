@@ -71,7 +71,7 @@ final class PatternTrie: Sendable {
 }
 
 /// Concept members as a trie over terms; `~name` edges ask it where a member phrase can end.
-struct ConceptTable: Sendable {
+final class ConceptTable: Sendable {
     let edges: PairTable
     let roots: [Int32]
     let isEnd: [Bool]

@@ -13,18 +13,30 @@ final class Scratch: @unchecked Sendable {
     var preTerms: [Int32] = []
     var stemScratch: [UInt8] = []
     let visited = VisitedSet()
-    var captureStack: [Range<Int>] = []
+    /// The pattern search's stack of open captures: raw storage, so pushing and popping touch no
+    /// reference counts. Grown by ``reserveCaptures(_:)`` before a search.
+    private(set) var captureStack = UnsafeMutablePointer<Range<Int>>.allocate(capacity: 64)
+    private(set) var captureCapacity = 64
     let shared = SparseAccumulator()
     var topDocuments: [(Int32, Float)] = []
     var candidates: [Scorer.Candidate] = []
     var queryTerms: [Int32] = []
     var queryMass: Float = 0
 
+    deinit { captureStack.deallocate() }
+
+    /// Makes room for `count` open captures.
+    func reserveCaptures(_ count: Int) {
+        guard count > captureCapacity else { return }
+        captureStack.deallocate()
+        captureCapacity = max(count, captureCapacity * 2)
+        captureStack = .allocate(capacity: captureCapacity)
+    }
+
     init() {
         preSurfaces.reserveCapacity(32)
         preTerms.reserveCapacity(32)
         stemScratch.reserveCapacity(32)
-        captureStack.reserveCapacity(8)
         topDocuments.reserveCapacity(16)
         candidates.reserveCapacity(16)
         queryTerms.reserveCapacity(32)

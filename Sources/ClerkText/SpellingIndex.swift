@@ -9,7 +9,7 @@
 /// let index = SpellingIndex(words: ["passport", "renew"], frequencies: [3, 2])
 /// index.correct("pasport")   // "passport", distance 1
 /// ```
-public struct SpellingIndex: Sendable {
+public final class SpellingIndex: Sendable {
     /// A vocabulary word and its distance from the input.
     public struct Correction: Sendable, Hashable {
         public var wordIndex: Int32

@@ -75,6 +75,17 @@ public final class TokenBuffer {
         }
     }
 
+    /// Calls `body` with the folded bytes of all tokens and the token spans, for a loop over every token
+    /// without touching the buffer's arrays (and their reference counts) once per token.
+    @inline(__always)
+    public func withStorage<R>(
+        _ body: (_ folded: UnsafeBufferPointer<UInt8>, _ tokens: UnsafeBufferPointer<TokenSpan>) throws -> R
+    ) rethrows -> R {
+        try folded.withUnsafeBufferPointer { folded in
+            try tokens.withUnsafeBufferPointer { tokens in try body(folded, tokens) }
+        }
+    }
+
     /// The folded text of token `index`.
     public func text(_ index: Int) -> String {
         withToken(index) { String(decoding: $0, as: UTF8.self) }

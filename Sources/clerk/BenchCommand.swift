@@ -78,6 +78,7 @@ struct EngineBench: ParsableCommand {
         var latencies = [UInt64](repeating: 0, count: queries.count)
         var bestTotal = UInt64.max
         var bestLatencies = latencies
+        var bestPassLatencies = latencies
         for _ in 0..<max(passes, 1) {
             let passStart = DispatchTime.now().uptimeNanoseconds
             for (index, query) in queries.enumerated() {
@@ -90,6 +91,7 @@ struct EngineBench: ParsableCommand {
             if total < bestTotal {
                 bestTotal = total
                 bestLatencies = latencies
+                bestPassLatencies = latencies
             }
         }
         bestLatencies.sort()
@@ -97,6 +99,10 @@ struct EngineBench: ParsableCommand {
             Double(bestLatencies[min(bestLatencies.count - 1, Int(Double(bestLatencies.count) * p))]) / 1000
         }
 
+        var kindNanos: [String: UInt64] = [:]
+        for (query, nanos) in zip(queries, bestPassLatencies) {
+            kindNanos[query.kind == "neg_near" ? "neg_near_\(query.sub ?? "other")" : query.kind, default: 0] += nanos
+        }
         var correct: [String: (Int, Int)] = [:]
         var lines: [String] = []
         for (query, turn) in zip(queries, turns) {
@@ -123,6 +129,9 @@ struct EngineBench: ParsableCommand {
         let scoredRight = scoredKinds.values.reduce(0) { $0 + $1.0 }
         let scoredTotal = scoredKinds.values.reduce(0) { $0 + $1.1 }
         let byKind = correct.mapValues { 100 * Double($0.0) / Double(max($0.1, 1)) }
+        let meanMicrosByKind = kindNanos.reduce(into: [String: Double]()) { result, entry in
+            result[entry.key] = Double(entry.value) / 1000 / Double(max(correct[entry.key]?.1 ?? 1, 1))
+        }
         let turnsPerSecond = Double(queries.count) / (Double(bestTotal) / 1e9)
         let result: [String: Any] = [
             "intents": compiled.statistics.intents,
@@ -141,6 +150,7 @@ struct EngineBench: ParsableCommand {
             "peak_rss_mb": Double(compilePeak) / 1024,
             "accuracy": 100 * Double(scoredRight) / Double(max(scoredTotal, 1)),
             "accuracy_by_kind": byKind,
+            "mean_us_by_kind": meanMicrosByKind,
         ]
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
@@ -160,7 +170,10 @@ struct EngineBench: ParsableCommand {
                     percentile(0.5), percentile(0.99), Double(bestLatencies.last ?? 0) / 1000))
             print(String(format: "accuracy %.2f %% (all kinds but scrambled)", result["accuracy"] as! Double))
             for (kind, value) in byKind.sorted(by: { $0.key < $1.key }) {
-                print(String(format: "  %-26@ %6.2f %%  (%d queries)", kind as NSString, value, correct[kind]!.1))
+                print(
+                    String(
+                        format: "  %-26@ %6.2f %%  (%d queries, mean %.2f µs)", kind as NSString, value,
+                        correct[kind]!.1, meanMicrosByKind[kind] ?? 0))
             }
         }
     }
