@@ -184,7 +184,7 @@ struct BrainCompiler {
                         specificity: .init(
                             literalWords: path.literalWords, typedElements: path.typedElements,
                             wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
-                        captureNames: path.captureNames)
+                        captureLayout: trieBuilder.layout(path.captureNames))
                     trieBuilder.insert(path.steps, terminal: terminal)
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {

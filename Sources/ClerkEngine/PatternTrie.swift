@@ -44,8 +44,9 @@ final class PatternTrie: Sendable {
         /// Index into the brain's pattern list (for explanations); lower = earlier in the content.
         var pattern: Int32
         var specificity: Specificity
-        /// Capture names for wildcard, concept and slot elements in path order.
-        var captureNames: [String]
+        /// Index into ``PatternTrie/captureLayouts``: the capture names of the path's wildcard, concept and
+        /// slot elements in order (shared: most paths have the same few layouts).
+        var captureLayout: Int32
     }
 
     let edges: PairTable
@@ -53,19 +54,22 @@ final class PatternTrie: Sendable {
     let conceptEdges: [(concept: Int32, child: Int32)]
     let slotEdges: [(type: SlotType, child: Int32)]
     let terminals: [Terminal]
+    let captureLayouts: [[String]]
     let concepts: ConceptTable
 
     var nodeCount: Int { nodes.count }
 
     init(
         edges: PairTable, nodes: [Node], conceptEdges: [(concept: Int32, child: Int32)],
-        slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], concepts: ConceptTable
+        slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], captureLayouts: [[String]],
+        concepts: ConceptTable
     ) {
         self.edges = edges
         self.nodes = nodes
         self.conceptEdges = conceptEdges
         self.slotEdges = slotEdges
         self.terminals = terminals
+        self.captureLayouts = captureLayouts
         self.concepts = concepts
     }
 }
@@ -121,20 +125,29 @@ final class ConceptTable: Sendable {
     }
 }
 
-/// Builds a ``PatternTrie`` from expanded pattern paths.
+/// Builds a ``PatternTrie`` from expanded pattern paths. Edges other than literal words and the terminals
+/// are collected as (node, …) pairs and grouped by node at the end, so a large trie costs a few flat arrays.
 struct PatternTrieBuilder {
     private var children: [UInt64: Int32] = [:]
     private var wildcard: [Int32] = [-1]
-    private var conceptChildren: [[(Int32, Int32)]] = [[]]
-    private var slotChildren: [[(SlotType, Int32)]] = [[]]
-    private var nodeTerminals: [[PatternTrie.Terminal]] = [[]]
+    private var conceptChildren: [(node: Int32, concept: Int32, child: Int32)] = []
+    private var slotChildren: [(node: Int32, type: SlotType, child: Int32)] = []
+    private var nodeTerminals: [(node: Int32, terminal: PatternTrie.Terminal)] = []
+    private var layouts: [[String]] = []
+    private var layoutIndex: [[String]: Int32] = [:]
 
     private mutating func newNode() -> Int32 {
         wildcard.append(-1)
-        conceptChildren.append([])
-        slotChildren.append([])
-        nodeTerminals.append([])
         return Int32(wildcard.count - 1)
+    }
+
+    /// The shared index of a list of capture names.
+    mutating func layout(_ names: [String]) -> Int32 {
+        if let index = layoutIndex[names] { return index }
+        let index = Int32(layouts.count)
+        layouts.append(names)
+        layoutIndex[names] = index
+        return index
     }
 
     /// Adds one expanded path ending in `terminal`.
@@ -155,48 +168,62 @@ struct PatternTrieBuilder {
                 if wildcard[Int(node)] < 0 { wildcard[Int(node)] = newNode() }
                 node = wildcard[Int(node)]
             case .concept(let concept):
-                if let existing = conceptChildren[Int(node)].first(where: { $0.0 == concept }) {
-                    node = existing.1
+                let key = PairTable.key(node, concept) ^ (1 << 63)
+                if let child = children[key] {
+                    node = child
                 } else {
                     let child = newNode()
-                    conceptChildren[Int(node)].append((concept, child))
+                    children[key] = child
+                    conceptChildren.append((node, concept, child))
                     node = child
                 }
             case .slot(let type):
-                if let existing = slotChildren[Int(node)].first(where: { $0.0 == type }) {
-                    node = existing.1
+                let key = PairTable.key(node, Int32(SlotType.allCases.firstIndex(of: type)!)) ^ (1 << 62)
+                if let child = children[key] {
+                    node = child
                 } else {
                     let child = newNode()
-                    slotChildren[Int(node)].append((type, child))
+                    children[key] = child
+                    slotChildren.append((node, type, child))
                     node = child
                 }
             }
         }
-        nodeTerminals[Int(node)].append(terminal)
+        nodeTerminals.append((node, terminal))
     }
 
     func build(concepts: ConceptTable) -> PatternTrie {
-        var nodes: [PatternTrie.Node] = []
-        nodes.reserveCapacity(wildcard.count)
-        var conceptEdges: [(concept: Int32, child: Int32)] = []
-        var slotEdges: [(type: SlotType, child: Int32)] = []
-        var terminals: [PatternTrie.Terminal] = []
-        for index in wildcard.indices {
-            var node = PatternTrie.Node()
-            node.wildcard = wildcard[index]
-            node.conceptStart = Int32(conceptEdges.count)
-            node.conceptCount = Int32(conceptChildren[index].count)
-            conceptEdges.append(contentsOf: conceptChildren[index].map { (concept: $0.0, child: $0.1) })
-            node.slotStart = Int32(slotEdges.count)
-            node.slotCount = Int32(slotChildren[index].count)
-            slotEdges.append(contentsOf: slotChildren[index].map { (type: $0.0, child: $0.1) })
-            node.terminalStart = Int32(terminals.count)
-            node.terminalCount = Int32(nodeTerminals[index].count)
-            terminals.append(contentsOf: nodeTerminals[index])
-            nodes.append(node)
+        let count = wildcard.count
+        var nodes = [PatternTrie.Node](repeating: PatternTrie.Node(), count: count)
+        for index in 0..<count { nodes[index].wildcard = wildcard[index] }
+        let conceptSorted = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
+        for (k, edge) in conceptSorted.enumerated() {
+            if nodes[Int(edge.node)].conceptCount == 0 { nodes[Int(edge.node)].conceptStart = Int32(k) }
+            nodes[Int(edge.node)].conceptCount += 1
         }
+        let slotSorted = slotChildren.enumerated().sorted {
+            ($0.element.node, $0.offset) < ($1.element.node, $1.offset)
+        }
+        .map(\.element)
+        for (k, edge) in slotSorted.enumerated() {
+            if nodes[Int(edge.node)].slotCount == 0 { nodes[Int(edge.node)].slotStart = Int32(k) }
+            nodes[Int(edge.node)].slotCount += 1
+        }
+        // Terminals grouped by node, in insertion order within a node.
+        let order = nodeTerminals.indices.sorted { (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1) }
+        var terminals: [PatternTrie.Terminal] = []
+        terminals.reserveCapacity(order.count)
+        for index in order {
+            let (node, terminal) = nodeTerminals[index]
+            if nodes[Int(node)].terminalCount == 0 { nodes[Int(node)].terminalStart = Int32(terminals.count) }
+            nodes[Int(node)].terminalCount += 1
+            terminals.append(terminal)
+        }
+        let literal = children.compactMap { $0.key >> 62 == 0 ? ($0.key, $0.value) : nil }
         return PatternTrie(
-            edges: PairTable(children.map { ($0.key, $0.value) }), nodes: nodes, conceptEdges: conceptEdges,
-            slotEdges: slotEdges, terminals: terminals, concepts: concepts)
+            edges: PairTable(literal), nodes: nodes,
+            conceptEdges: conceptSorted.map { (concept: $0.concept, child: $0.child) },
+            slotEdges: slotSorted.map { (type: $0.type, child: $0.child) }, terminals: terminals,
+            captureLayouts: layouts, concepts: concepts)
     }
 }

@@ -47,7 +47,7 @@ extension Brain {
         {
             let terminal = trie.terminals[Int(match.terminal)]
             var captures: [String: String] = [:]
-            for (name, range) in zip(terminal.captureNames, match.captures) {
+            for (name, range) in zip(trie.captureLayouts[Int(terminal.captureLayout)], match.captures) {
                 captures[name] = utterance.original(range, in: message)
             }
             if let trace { explainPatterns(trace, winner: match.terminal) }

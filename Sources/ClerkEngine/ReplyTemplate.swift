@@ -15,6 +15,11 @@ struct ReplyTemplate: Sendable, Hashable {
 
     /// Parses `text`; `{{` and `}}` stand for literal braces. Throws the offset and message of a problem.
     init(_ text: String) throws(Pattern.SyntaxError) {
+        if !text.utf8.contains(UInt8(ascii: "{")) && !text.utf8.contains(UInt8(ascii: "}")) {
+            parts = text.isEmpty ? [] : [.text(text)]
+            plain = text
+            return
+        }
         var parts: [Part] = []
         var literal = ""
         let chars = Array(text)

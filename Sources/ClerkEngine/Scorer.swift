@@ -89,18 +89,21 @@ final class Scorer: Sendable {
         documentIsExample = uniqueDocuments.map(\.isExample)
         documentText = uniqueDocuments.map(\.text)
 
-        var lists = [[Int32]](repeating: [], count: termCount)
-        for document in uniqueDocuments.indices {
+        // Posting lists, each in order of document mass (shortest first): visit the documents in that
+        // order once and append each to its terms' lists.
+        let byMass = uniqueDocuments.indices.sorted { (mass[$0], $0) < (mass[$1], $1) }
+        var listCounts = [Int32](repeating: 0, count: termCount + 1)
+        for k in terms.indices { listCounts[Int(terms[k]) + 1] += 1 }
+        var postingOffsets = [Int32](repeating: 0, count: termCount + 1)
+        for term in 0..<termCount { postingOffsets[term + 1] = postingOffsets[term] + listCounts[term + 1] }
+        var fill = postingOffsets
+        var postings = [Int32](repeating: 0, count: terms.count)
+        for document in byMass {
             for k in Int(offsets[document])..<Int(offsets[document + 1]) {
-                lists[Int(terms[k])].append(Int32(document))
+                let term = Int(terms[k])
+                postings[Int(fill[term])] = Int32(document)
+                fill[term] += 1
             }
-        }
-        var postingOffsets: [Int32] = [0]
-        var postings: [Int32] = []
-        for var list in lists {
-            list.sort { (mass[Int($0)], $0) < (mass[Int($1)], $1) }
-            postings.append(contentsOf: list)
-            postingOffsets.append(Int32(postings.count))
         }
         self.postingOffsets = postingOffsets
         self.postings = postings

@@ -147,7 +147,7 @@ public final class PairTable: Sendable {
     /// Builds the table; later duplicates of a key are ignored.
     public init(_ entries: [(UInt64, Int32)]) {
         var size = 16
-        while size < entries.count * 2 { size <<= 1 }
+        while size < entries.count * 3 / 2 { size <<= 1 }
         var slots = [Slot](repeating: Slot(key: .max, value: -1), count: size)
         var count = 0
         for (key, value) in entries {
