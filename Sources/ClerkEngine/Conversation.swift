@@ -46,8 +46,11 @@ public struct Turn: Sendable {
     public var actions: [TurnAction]
     /// The conversation's state after this turn; pass it to the next call.
     public var state: ConversationState
+    /// What the answering pattern captured; kept as positions in the message until someone asks.
+    public var captured: Captures
+
     /// Captured values by name (`1`, `2`… for wildcards; slot and concept names), as the citizen wrote them.
-    public var captures: [String: String]
+    public var captures: [String: String] { captured.dictionary }
 
     /// The answering intent's id, if the outcome is an answer.
     public var intent: String? {
@@ -68,4 +71,39 @@ public enum EscalationReason: String, Sendable, Hashable, Codable {
     case requested
     /// The engine missed several times in a row.
     case repeatedMisses = "repeated_misses"
+}
+
+/// Values a pattern captured, as the citizen wrote them. Stored as byte ranges of the message, so a turn that
+/// never shows a capture never builds one.
+public struct Captures: Sendable, Hashable {
+    let names: [String]
+    /// UTF-8 byte ranges in `message`, in the order of `names`.
+    let ranges: [Range<Int>]
+    let message: String
+
+    /// Nothing captured.
+    public static let none = Captures(names: [], ranges: [], message: "")
+
+    /// True when nothing was captured.
+    public var isEmpty: Bool { ranges.isEmpty }
+
+    /// The text captured as `name`.
+    public subscript(name: String) -> String? {
+        guard let index = names.prefix(ranges.count).firstIndex(of: name) else { return nil }
+        let range = ranges[index]
+        let utf8 = message.utf8
+        guard range.lowerBound >= 0, range.upperBound <= utf8.count else { return nil }
+        return String(
+            message[
+                utf8.index(
+                    utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(
+                        utf8.startIndex, offsetBy: range.upperBound)])
+    }
+
+    /// Every capture by name.
+    public var dictionary: [String: String] {
+        var result: [String: String] = [:]
+        for name in names.prefix(ranges.count) { result[name] = self[name] }
+        return result
+    }
 }

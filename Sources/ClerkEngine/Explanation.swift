@@ -80,21 +80,12 @@ final class Trace {
         explanation.notes.append(text)
     }
 
-    func reading(token folded: String, original span: TokenSpan, _ reading: Lexicon.Reading) {
+    func reading(token folded: String, original span: TokenSpan, _ reading: (status: String, detail: String?)) {
         let original = String(
             decoding: explanation.input.utf8.dropFirst(Int(span.originalStart)).prefix(
                 Int(span.originalEnd - span.originalStart)), as: UTF8.self)
-        let (status, detail): (String, String?) =
-            switch reading {
-            case .known: ("known", nil)
-            case .stem(let stem): ("stem", stem)
-            case .corrected(let word, let distance):
-                ("corrected", "\(word) (\(distance) edit\(distance == 1 ? "" : "s"))")
-            case .unknown: ("unknown", nil)
-            case .protected(let kind): ("protected", "\(kind)")
-            }
         explanation.readings.append(
-            Explanation.Reading(original: original, folded: folded, status: status, detail: detail))
+            Explanation.Reading(original: original, folded: folded, status: reading.status, detail: reading.detail))
     }
 
     func patternMatch(terminal: Int32, eligible: Bool) {

@@ -15,6 +15,9 @@ final class Lexicon: Sendable {
     /// Words never corrected, from `protected_words` in the settings.
     let protectedWords: ByteTable
     let substitutions: SubstitutionTrie
+    /// Bit (first byte × 256 + second byte) set for every term's first two bytes. A word whose first two
+    /// bytes start no term cannot stem to a term (a stem keeps the word's beginning), so the stemmer is skipped.
+    let stemPrefixes: [UInt64]
 
     init(
         tokenizer: Tokenizer, stemmer: Stemmer, surfaces: ByteTable, surfaceTerm: [Int32], terms: ByteTable,
@@ -28,13 +31,22 @@ final class Lexicon: Sendable {
         self.spelling = spelling
         self.protectedWords = protectedWords
         self.substitutions = substitutions
+        var prefixes = [UInt64](repeating: 0, count: 1024)
+        for index in 0..<terms.count {
+            terms.withKey(Int32(index)) { key in
+                guard key.count >= 2 else { return }
+                let bit = Int(key[0]) << 8 | Int(key[1])
+                prefixes[bit >> 6] |= 1 << UInt64(bit & 63)
+            }
+        }
+        stemPrefixes = prefixes
     }
 
     /// How a token was read; recorded only when an explanation is requested.
     enum Reading: Sendable, Hashable {
         case known
-        case stem(String)
-        case corrected(to: String, distance: Int)
+        case stem(term: Int32)
+        case corrected(surface: Int32, distance: Int)
         case unknown
         case protected(TokenKind)
     }
@@ -51,7 +63,7 @@ final class Lexicon: Sendable {
                 let (surface, term, reading) = read(bytes, kind: span.kind, scratch)
                 scratch.preSurfaces.append(surface)
                 scratch.preTerms.append(term)
-                trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, reading)
+                trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, describe(reading))
             }
             applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
         }
@@ -60,6 +72,18 @@ final class Lexicon: Sendable {
                 trace.note("number words '\(conversion.words)' read as \(tokens.text(conversion.tokenIndex))")
             }
             if tokens.usedUnicodePath { trace.note("non-ASCII text segmented and folded with ICU") }
+        }
+    }
+
+    /// A reading in words, for explanations: (status, detail).
+    func describe(_ reading: Reading) -> (String, String?) {
+        switch reading {
+        case .known: ("known", nil)
+        case .stem(let term): ("stem", terms.key(term))
+        case .corrected(let surface, let distance):
+            ("corrected", "\(surfaces.key(surface)) (\(distance) edit\(distance == 1 ? "" : "s"))")
+        case .unknown: ("unknown", nil)
+        case .protected(let kind): ("protected", "\(kind)")
         }
     }
 
@@ -87,10 +111,15 @@ final class Lexicon: Sendable {
                 return result
             }
         }
-        scratch.stemScratch.removeAll(keepingCapacity: true)
-        stemmer.stem(bytes, into: &scratch.stemScratch)
-        if let term = scratch.stemScratch.withUnsafeBufferPointer({ terms.index(of: $0) }) {
-            return (-1, term, .stem(String(decoding: scratch.stemScratch, as: UTF8.self)))
+        if bytes.count >= 2,
+            stemPrefixes[(Int(bytes[0]) << 8 | Int(bytes[1])) >> 6]
+                & (1 << UInt64((Int(bytes[0]) << 8 | Int(bytes[1])) & 63)) != 0
+        {
+            scratch.stemScratch.removeAll(keepingCapacity: true)
+            stemmer.stem(bytes, into: &scratch.stemScratch)
+            if let term = scratch.stemScratch.withUnsafeBufferPointer({ terms.index(of: $0) }) {
+                return (-1, term, .stem(term: term))
+            }
         }
         guard protectedWords.index(of: bytes) == nil, !bytes.contains(where: { $0 &- 0x30 < 10 }),
             let correction = spelling.correct(bytes)
@@ -98,10 +127,7 @@ final class Lexicon: Sendable {
             return (-1, -1, .unknown)
         }
         let surface = correction.wordIndex
-        return (
-            surface, surfaceTerm[Int(surface)],
-            .corrected(to: surfaces.key(surface), distance: correction.distance)
-        )
+        return (surface, surfaceTerm[Int(surface)], .corrected(surface: surface, distance: correction.distance))
     }
 
     private static func withoutApostrophes(_ bytes: UnsafeBufferPointer<UInt8>) -> [UInt8] {

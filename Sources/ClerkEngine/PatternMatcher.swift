@@ -90,8 +90,10 @@ private struct Search {
             }
             return
         }
+        // Too few words left for any pattern through here.
+        if Int(node.minRemaining) > count - position { return }
         let term = terms[position]
-        if term >= 0 {
+        if term >= 0 && node.literalCount > 0 {
             let child = edges[PairTable.key(nodeIndex, term)]
             if child >= 0 { visit(child, position + 1) }
         }
@@ -112,8 +114,18 @@ private struct Search {
             }
         }
         if node.wildcard >= 0 {
-            for end in (position + 1)...count {
-                visitCapturing(node.wildcard, position, end)
+            // The wildcard takes at least one word and leaves at least what its continuation needs.
+            let next = nodes[Int(node.wildcard)]
+            let lastEnd = count - Int(next.minRemaining)
+            if position + 1 <= lastEnd {
+                if next.literalCount == 0 && next.conceptCount == 0 && next.slotCount == 0 && next.wildcard < 0 {
+                    // Nothing follows the wildcard: it takes every remaining word.
+                    if lastEnd == count { visitCapturing(node.wildcard, position, count) }
+                } else {
+                    for end in (position + 1)...lastEnd {
+                        visitCapturing(node.wildcard, position, end)
+                    }
+                }
             }
         }
     }

@@ -21,6 +21,10 @@ final class PatternTrie: Sendable {
         var slotCount: Int32 = 0
         var terminalStart: Int32 = 0
         var terminalCount: Int32 = 0
+        /// Literal-word edges leaving this node (the walk skips the hash probe when there are none).
+        var literalCount: Int32 = 0
+        /// Fewest words any path from here needs to reach a terminal; the walk prunes when fewer are left.
+        var minRemaining: Int32 = 0
     }
 
     /// How specific a matched pattern path is; larger wins (see docs/matching.md).
@@ -208,6 +212,22 @@ struct PatternTrieBuilder {
         for (k, edge) in slotSorted.enumerated() {
             if nodes[Int(edge.node)].slotCount == 0 { nodes[Int(edge.node)].slotStart = Int32(k) }
             nodes[Int(edge.node)].slotCount += 1
+        }
+        for key in children.keys where key >> 62 == 0 {
+            nodes[Int(key >> 32)].literalCount += 1
+        }
+        // Fewest words to a terminal, bottom-up: a child always has a larger id than its parent.
+        let unreachable = Int32.max / 2
+        var minRemaining = [Int32](repeating: unreachable, count: count)
+        for (node, _) in nodeTerminals { minRemaining[Int(node)] = 0 }
+        var edgesByParent = [[Int32]](repeating: [], count: count)
+        for (key, child) in children { edgesByParent[Int((key & ~(UInt64(3) << 62)) >> 32)].append(child) }
+        for node in stride(from: count - 1, through: 0, by: -1) {
+            var best = minRemaining[node]
+            for child in edgesByParent[node] { best = min(best, 1 + minRemaining[Int(child)]) }
+            if wildcard[node] >= 0 { best = min(best, 1 + minRemaining[Int(wildcard[node])]) }
+            minRemaining[node] = best
+            nodes[node].minRemaining = best
         }
         // Terminals grouped by node, in insertion order within a node.
         let order = nodeTerminals.indices.sorted { (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1) }

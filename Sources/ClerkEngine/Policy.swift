@@ -26,7 +26,7 @@ extension Brain {
 
     // MARK: - The decision
 
-    private func decide(_ message: String, _ state: ConversationState, scratch: Scratch, trace: Trace?) -> Turn {
+    func decide(_ message: String, _ state: ConversationState, scratch: Scratch, trace: Trace?) -> Turn {
         lexicon.analyze(message, scratch: scratch, trace: trace)
         let utterance = scratch.utterance
         trace?.explanation.normalized = (0..<utterance.count).map {
@@ -38,7 +38,7 @@ extension Brain {
         // 1. A pick from the options of a "Did you mean …?" question.
         if !state.pendingChoices.isEmpty, let choice = pickedChoice(state.pendingChoices, utterance) {
             trace?.explanation.reason = "the message picks '\(intents[Int(choice)].id)' from the options offered"
-            return answer(choice, confidence: 1, via: .choice, captures: [:], state: state, trace: trace)
+            return answer(choice, confidence: 1, via: .choice, captures: .none, state: state, trace: trace)
         }
 
         // 2. The most specific pattern that covers the whole message.
@@ -46,17 +46,21 @@ extension Brain {
             utterance, intentRequires: intentRequires, contextMask: contextMask, scratch: scratch, trace: trace)
         {
             let terminal = trie.terminals[Int(match.terminal)]
-            var captures: [String: String] = [:]
-            for (name, range) in zip(trie.captureLayouts[Int(terminal.captureLayout)], match.captures) {
-                captures[name] = utterance.original(range, in: message)
-            }
+            var ranges = match.captures
+            for index in ranges.indices { ranges[index] = utterance.originalRange(ranges[index]) }
+            let captures = Captures(
+                names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: ranges, message: message)
             if let trace { explainPatterns(trace, winner: match.terminal) }
             return answer(terminal.intent, confidence: 1, via: .pattern, captures: captures, state: state, trace: trace)
         }
 
         // 3. The example scorer.
         scorer.score(utterance, floor: Float(settings.clarifyThreshold), scratch: scratch)
-        let eligible = scratch.candidates.filter { intentRequires[Int($0.intent)] & ~contextMask == 0 }
+        if contextMask != ~0 {
+            // Drop candidates whose intent needs context the conversation lacks (in place: no allocation).
+            scratch.candidates.removeAll { intentRequires[Int($0.intent)] & ~contextMask != 0 }
+        }
+        let eligible = scratch.candidates
         if let trace { explainScores(trace, eligible, queryMass: Double(scratch.queryMass)) }
         let settings = self.settings
         if let first = eligible.first {
@@ -68,7 +72,7 @@ extension Brain {
                     format: "closest examples score %.2f, at or above the answer threshold %.2f and %.2f ahead",
                     score, settings.answerThreshold, score - second)
                 return answer(
-                    first.intent, confidence: score, via: .examples, captures: [:], state: state, trace: trace)
+                    first.intent, confidence: score, via: .examples, captures: .none, state: state, trace: trace)
             }
             if score >= settings.clarifyThreshold {
                 var options = [first.intent]
@@ -105,7 +109,7 @@ extension Brain {
     // MARK: - Building turns
 
     private func answer(
-        _ intentNumber: Int32, confidence: Double, via evidence: Turn.Evidence, captures: [String: String],
+        _ intentNumber: Int32, confidence: Double, via evidence: Turn.Evidence, captures: Captures,
         state: ConversationState, trace: Trace?
     ) -> Turn {
         let intent = intents[Int(intentNumber)]
@@ -143,7 +147,7 @@ extension Brain {
         }
         return Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
-            quickReplies: intent.quickReplies, actions: actions, state: next, captures: captures)
+            quickReplies: intent.quickReplies, actions: actions, state: next, captured: captures)
     }
 
     private func clarify(_ options: [Int32], state: ConversationState, trace: Trace?) -> Turn {
@@ -159,7 +163,7 @@ extension Brain {
         }
         return Turn(
             outcome: .clarify(next.pendingChoices), messages: [text], quickReplies: titles, actions: [], state: next,
-            captures: [:])
+            captured: .none)
     }
 
     private func miss(state: ConversationState, trace: Trace?) -> Turn {
@@ -173,11 +177,11 @@ extension Brain {
             trace?.explanation.reason += "; \(settings.missesBeforeEscalation) misses in a row, so offering a person"
             return Turn(
                 outcome: .miss, messages: [settings.escalationMessage], quickReplies: [],
-                actions: [.escalate(reason: .repeatedMisses)], state: next, captures: [:])
+                actions: [.escalate(reason: .repeatedMisses)], state: next, captured: .none)
         }
         return Turn(
             outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [], state: next,
-            captures: [:])
+            captured: .none)
     }
 
     // MARK: - Explanations

@@ -65,7 +65,7 @@ struct ReplyTemplate: Sendable, Hashable {
     }
 
     /// The text with placeholders filled from `values`; nil when a placeholder has no value.
-    func render(_ values: [String: String]) -> String? {
+    func render(_ values: Captures) -> String? {
         if let plain { return plain }
         var result = ""
         for part in parts {

@@ -113,53 +113,71 @@ final class Scorer: Sendable {
     /// Documents that cannot reach `floor` (the clarify threshold) may be skipped.
     func score(_ utterance: Utterance, floor: Float, scratch: Scratch) {
         scratch.candidates.removeAll(keepingCapacity: true)
+        scratch.queryMass = 0
         guard !documentMass.isEmpty else { return }
         scratch.queryTerms.removeAll(keepingCapacity: true)
         var unknown: Float = 0
-        for term in utterance.terms {
-            if term >= 0 && weights[Int(term)] > 0 {
-                scratch.queryTerms.append(term)
-            } else if term < 0 {
-                unknown += 1
+        weights.withUnsafeBufferPointer { weights in
+            for term in utterance.terms {
+                if term >= 0 && weights[Int(term)] > 0 {
+                    scratch.queryTerms.append(term)
+                } else if term < 0 {
+                    unknown += 1
+                }
             }
         }
         scratch.queryTerms.sort()
         scratch.queryTerms.removeDuplicates()
-        var queryMass = unknown * unknownWeight
-        for term in scratch.queryTerms { queryMass += weights[Int(term)] }
-        guard queryMass > 0, !scratch.queryTerms.isEmpty else { return }
+        guard !scratch.queryTerms.isEmpty else { return }
+        let knownMass = scratch.queryTerms.reduce(Float(0)) { $0 + weights[Int($1)] }
+        let queryMass = knownMass + unknown * unknownWeight
+        scratch.queryMass = queryMass
 
         // Candidate generation, pruned: read the heaviest terms' posting lists first and stop once the
         // terms left could not lift an unseen document to `floor` on their own (a document's score is at most
         // 2·shared/q, so it needs shared ≥ floor·q/2). Unknown words have no postings; they only add to q.
-        scratch.shared.prepare(count: documentMass.count)
-        scratch.queryTerms.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
-        var remaining = queryMass - unknown * unknownWeight
+        let accumulator = scratch.shared
+        accumulator.prepare(count: documentMass.count)
+        var order = scratch.queryTermsByWeight
+        order.removeAll(keepingCapacity: true)
+        order.append(contentsOf: scratch.queryTerms)
+        order.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
+        var remaining = knownMass
         let needed = floor * queryMass / 2
-        for term in scratch.queryTerms {
-            if remaining < needed { break }
-            let weight = weights[Int(term)]
-            remaining -= weight
-            let start = Int(postingOffsets[Int(term)])
-            let end = min(Int(postingOffsets[Int(term) + 1]), start + Self.maxPostingsRead)
-            postings.withUnsafeBufferPointer { postings in
-                for k in start..<end { scratch.shared.add(Int(postings[k]), weight) }
+        postings.withUnsafeBufferPointer { postings in
+            postingOffsets.withUnsafeBufferPointer { offsets in
+                for term in order {
+                    if remaining < needed { break }
+                    let weight = weights[Int(term)]
+                    remaining -= weight
+                    let start = Int(offsets[Int(term)])
+                    let end = min(Int(offsets[Int(term) + 1]), start + Self.maxPostingsRead)
+                    for k in start..<end { accumulator.add(Int(postings[k]), weight) }
+                }
             }
         }
-        scratch.queryTerms.sort()
+        scratch.queryTermsByWeight = order
+
         // Keep the best few documents by their partial score, then score them exactly.
-        scratch.topDocuments.removeAll(keepingCapacity: true)
-        for document in scratch.shared.touched {
-            let partial = 2 * scratch.shared.values[Int(document)] / (queryMass + documentMass[Int(document)])
-            insertTop(&scratch.topDocuments, (document, partial), limit: Self.exactRescoreCount)
+        var top = scratch.topDocuments
+        top.removeAll(keepingCapacity: true)
+        var worstKept: Float = -1
+        documentMass.withUnsafeBufferPointer { mass in
+            for index in 0..<accumulator.touchedCount {
+                let document = accumulator.touched[index]
+                let partial = 2 * accumulator.values[Int(document)] / (queryMass + mass[Int(document)])
+                if top.count == Self.exactRescoreCount && partial <= worstKept { continue }
+                Self.insertTop(&top, (document, partial), limit: Self.exactRescoreCount)
+                worstKept = top.count == Self.exactRescoreCount ? top[top.count - 1].1 : -1
+            }
         }
-        for index in scratch.topDocuments.indices {
-            let document = scratch.topDocuments[index].0
+        for index in top.indices {
+            let document = top[index].0
             let shared = sharedWeight(document: document, queryTerms: scratch.queryTerms)
-            scratch.topDocuments[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
+            top[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
         }
         // Best document per intent, intents best first (ties: the lower intent index).
-        for (document, score) in scratch.topDocuments {
+        for (document, score) in top {
             let intent = documentIntent[Int(document)]
             if let existing = scratch.candidates.firstIndex(where: { $0.intent == intent }) {
                 let current = scratch.candidates[existing]
@@ -173,8 +191,8 @@ final class Scorer: Sendable {
                 scratch.candidates.append(Candidate(intent: intent, score: score, document: document))
             }
         }
+        scratch.topDocuments = top
         scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
-        scratch.queryMass = queryMass
     }
 
     /// Sum of the weights of the terms a document shares with the (sorted, unique) query terms.
@@ -204,7 +222,7 @@ final class Scorer: Sendable {
         documentTerms[Int(documentOffsets[Int(document)])..<Int(documentOffsets[Int(document) + 1])]
     }
 
-    private func insertTop(_ top: inout [(Int32, Float)], _ item: (Int32, Float), limit: Int) {
+    private static func insertTop(_ top: inout [(Int32, Float)], _ item: (Int32, Float), limit: Int) {
         if top.count == limit, let last = top.last, last.1 >= item.1 { return }
         var index = top.count
         while index > 0 && top[index - 1].1 < item.1 { index -= 1 }
@@ -214,19 +232,39 @@ final class Scorer: Sendable {
 }
 
 /// Sparse accumulator over documents: dense values plus the list of touched entries, reset in O(touched).
+/// Raw storage, owned by one scratch: adding touches no reference counts.
 final class SparseAccumulator {
-    var values: [Float] = []
-    var touched: [Int32] = []
+    private(set) var values = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    private(set) var touched = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private(set) var touchedCount = 0
+    private var capacity = 0
+
+    deinit {
+        values.deallocate()
+        touched.deallocate()
+    }
 
     func prepare(count: Int) {
-        if values.count < count { values = [Float](repeating: 0, count: count) }
-        for index in touched { values[Int(index)] = 0 }
-        touched.removeAll(keepingCapacity: true)
+        if capacity < count {
+            values.deallocate()
+            touched.deallocate()
+            values = .allocate(capacity: count)
+            values.initialize(repeating: 0, count: count)
+            touched = .allocate(capacity: count)
+            capacity = count
+            touchedCount = 0
+            return
+        }
+        for index in 0..<touchedCount { values[Int(touched[index])] = 0 }
+        touchedCount = 0
     }
 
     @inline(__always)
     func add(_ index: Int, _ value: Float) {
-        if values[index] == 0 { touched.append(Int32(index)) }
+        if values[index] == 0 {
+            touched[touchedCount] = Int32(index)
+            touchedCount += 1
+        }
         values[index] += value
     }
 }

@@ -21,6 +21,7 @@ final class Scratch: @unchecked Sendable {
     var topDocuments: [(Int32, Float)] = []
     var candidates: [Scorer.Candidate] = []
     var queryTerms: [Int32] = []
+    var queryTermsByWeight: [Int32] = []
     var queryMass: Float = 0
 
     deinit { captureStack.deallocate() }
@@ -40,6 +41,7 @@ final class Scratch: @unchecked Sendable {
         topDocuments.reserveCapacity(16)
         candidates.reserveCapacity(16)
         queryTerms.reserveCapacity(32)
+        queryTermsByWeight.reserveCapacity(32)
     }
 }
 

@@ -66,6 +66,12 @@ final class Utterance {
         withText(index) { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// The UTF-8 byte range in the original message covered by tokens `range`.
+    func originalRange(_ range: Range<Int>) -> Range<Int> {
+        guard !range.isEmpty else { return 0..<0 }
+        return Int(items[range.lowerBound].originalStart)..<Int(items[range.upperBound - 1].originalEnd)
+    }
+
     /// What the citizen wrote for tokens `range`, taken from the original message (accents, case kept).
     func original(_ range: Range<Int>, in message: String) -> String {
         guard !range.isEmpty else { return "" }

@@ -20,6 +20,9 @@ public final class SpellingIndex: Sendable {
     private let wordBytes: [UInt8]
     private let wordOffsets: [Int32]
     private let frequencies: [Int32]
+    /// Letters present in each word (bit k for letter 'a' + k; bit 26 for anything else): one edit changes at
+    /// most two bits, so candidates whose masks differ too much are rejected without computing a distance.
+    private let letterMasks: [UInt32]
     /// Hash of a deletion → (offset, count) into `postings`, by open addressing.
     private let slotHashes: [UInt64]
     private let slotRanges: [(Int32, Int32)]
@@ -43,6 +46,7 @@ public final class SpellingIndex: Sendable {
         wordBytes = words.flatMap { $0 }
         wordOffsets = offsets
         self.frequencies = frequencies.map { Int32(clamping: $0) }
+        letterMasks = words.map { $0.withUnsafeBufferPointer(Self.letterMask) }
         var table: [UInt64: [Int32]] = [:]
         for (index, word) in words.enumerated() where word.count <= Self.maxWordLength {
             let distance = Self.allowedDistance(forLength: word.count)
@@ -80,6 +84,10 @@ public final class SpellingIndex: Sendable {
         let maxDistance = input.count >= 8 ? 2 : 1
         var best: Correction?
         var bestFrequency: Int32 = -1
+        let inputMask = Self.letterMask(input)
+        // Candidates already verified (a word is often reached through several deletions).
+        var checked: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (-1, -1, -1, -1, -1, -1, -1, -1)
+        var checkedCount = 0
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
             Self.forEachDeletion(of: input, upTo: maxDistance, scratch: scratch) { hash in
                 var slot = Int(truncatingIfNeeded: hash) & mask
@@ -88,6 +96,15 @@ public final class SpellingIndex: Sendable {
                         let (offset, count) = slotRanges[slot]
                         for k in Int(offset)..<Int(offset + count) {
                             let candidate = postings[k]
+                            let seen = withUnsafeBytes(of: &checked) { raw in
+                                raw.bindMemory(to: Int32.self).prefix(min(checkedCount, 8)).contains(candidate)
+                            }
+                            if seen { continue }
+                            withUnsafeMutableBytes(of: &checked) { raw in
+                                raw.bindMemory(to: Int32.self)[checkedCount % 8] = candidate
+                            }
+                            checkedCount += 1
+                            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 4 { continue }
                             let start = Int(wordOffsets[Int(candidate)])
                             let end = Int(wordOffsets[Int(candidate) + 1])
                             // The vocabulary word's length sets the edits allowed, but never more than one beyond
@@ -129,6 +146,16 @@ public final class SpellingIndex: Sendable {
         let start = Int(wordOffsets[Int(correction.wordIndex)])
         let end = Int(wordOffsets[Int(correction.wordIndex) + 1])
         return (String(decoding: wordBytes[start..<end], as: UTF8.self), correction.distance)
+    }
+
+    /// Letters present in a word: bit k for 'a' + k, bit 26 for any other byte.
+    static func letterMask(_ word: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        var mask: UInt32 = 0
+        for byte in word {
+            let letter = byte &- UInt8(ascii: "a")
+            mask |= letter < 26 ? 1 << UInt32(letter) : 1 << 26
+        }
+        return mask
     }
 
     /// Calls `body` with the hash of `word` itself and of every string made by deleting 1…`distance` bytes.

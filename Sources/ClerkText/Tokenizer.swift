@@ -88,9 +88,9 @@ public struct Tokenizer: Sendable {
 
     private func appendASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into buffer: TokenBuffer) {
         let start = Int32(buffer.folded.count)
-        for k in range {
-            let c = b[k]
-            buffer.folded.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+        buffer.folded.append(contentsOf: UnsafeBufferPointer(rebasing: b[range]))
+        buffer.folded.withUnsafeMutableBufferPointer { folded in
+            for k in Int(start)..<folded.count where folded[k] &- 0x41 < 26 { folded[k] |= 0x20 }
         }
         buffer.tokens.append(
             TokenSpan(
@@ -168,6 +168,14 @@ public struct Tokenizer: Sendable {
     private func convertNumberWords(in buffer: TokenBuffer) {
         let words = language.numberWords
         guard !words.isEmpty, !buffer.tokens.isEmpty else { return }
+        // Most messages have no number word at all: one cheap pass decides.
+        let anyCandidate = buffer.withStorage { folded, spans in
+            spans.contains { span in
+                span.kind == .word
+                    && words.mayBeNumberWord(UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)]))
+            }
+        }
+        guard anyCandidate else { return }
         var index = 0
         while index < buffer.tokens.count {
             guard buffer.tokens[index].kind == .word, buffer.withToken(index, words.mayBeNumberWord),

@@ -41,6 +41,9 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Flag(help: "Also time each stage of a turn (tokenise, vocabulary, patterns, examples) by kind of query.")
+    var stages = false
+
     private struct Answer: Decodable {
         var qid: Int
         var query: String
@@ -136,7 +139,7 @@ struct EngineBench: ParsableCommand {
             result[entry.key] = Double(entry.value) / 1000 / Double(max(correct[entry.key]?.1 ?? 1, 1))
         }
         let turnsPerSecond = Double(queries.count) / (Double(bestTotal) / 1e9)
-        let result: [String: Any] = [
+        var result: [String: Any] = [
             "intents": compiled.statistics.intents,
             "patterns": compiled.statistics.patterns,
             "paths": compiled.statistics.paths,
@@ -157,6 +160,23 @@ struct EngineBench: ParsableCommand {
             "accuracy_by_kind": byKind,
             "mean_us_by_kind": meanMicrosByKind,
         ]
+        if stages {
+            var byKind: [String: [String: Double]] = [:]
+            let kinds = Dictionary(grouping: queries) {
+                $0.kind == "neg_near" ? "neg_near_\($0.sub ?? "other")" : $0.kind
+            }
+            for (kind, members) in kinds.sorted(by: { $0.key < $1.key }) {
+                let costs = compiled.stageCosts(members.map(\.query)) { DispatchTime.now().uptimeNanoseconds }
+                byKind[kind] = Dictionary(uniqueKeysWithValues: costs.map { ($0.stage, $0.nanosPerMessage / 1000) })
+                if !json {
+                    print(
+                        "  stages \(kind): "
+                            + costs.map { String(format: "%@ %.2f µs", $0.stage, $0.nanosPerMessage / 1000) }
+                            .joined(separator: ", "))
+                }
+            }
+            result["stage_us_by_kind"] = byKind
+        }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
