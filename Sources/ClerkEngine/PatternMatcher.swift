@@ -23,7 +23,7 @@ extension PatternTrie {
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
                     intentRequires.withUnsafeBufferPointer { requires in
-                        edges.withView { edges in
+                        literalEdges.withUnsafeBufferPointer { edges in
                             var search = Search(
                                 trie: self, edges: edges, nodes: nodes, terminals: terminals, terms: terms,
                                 utterance: utterance, intentRequires: requires, contextMask: contextMask,
@@ -43,7 +43,7 @@ extension PatternTrie {
 /// capture) are remembered, so each (node, position) is explored once however many ways lead to it.
 private struct Search {
     unowned(unsafe) let trie: PatternTrie
-    let edges: PairTable.View
+    let edges: UnsafeBufferPointer<PatternTrie.Edge>
     let nodes: UnsafeBufferPointer<PatternTrie.Node>
     let terminals: UnsafeBufferPointer<PatternTrie.Terminal>
     let terms: UnsafeBufferPointer<Int32>
@@ -62,7 +62,7 @@ private struct Search {
     var bestCaptures: [Range<Int>] = []
 
     init(
-        trie: PatternTrie, edges: PairTable.View, nodes: UnsafeBufferPointer<PatternTrie.Node>,
+        trie: PatternTrie, edges: UnsafeBufferPointer<PatternTrie.Edge>, nodes: UnsafeBufferPointer<PatternTrie.Node>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64, scratch: Scratch,
         trace: Trace?
@@ -94,7 +94,7 @@ private struct Search {
         if Int(node.minRemaining) > count - position { return }
         let term = terms[position]
         if term >= 0 && node.literalCount > 0 {
-            let child = edges[PairTable.key(nodeIndex, term)]
+            let child = literalChild(node, term)
             if child >= 0 { visit(child, position + 1) }
         }
         if node.conceptCount > 0 {
@@ -128,6 +128,24 @@ private struct Search {
                 }
             }
         }
+    }
+
+    /// The child along `term`, or -1: a linear scan for a few edges, a binary search for many.
+    @inline(__always)
+    private func literalChild(_ node: PatternTrie.Node, _ term: Int32) -> Int32 {
+        var low = Int(node.literalStart)
+        var high = low + Int(node.literalCount)
+        while high - low > 8 {
+            let middle = (low + high) >> 1
+            if edges[middle].term < term { low = middle + 1 } else { high = middle + 1 }
+        }
+        while low < high {
+            let edge = edges[low]
+            if edge.term == term { return edge.child }
+            if edge.term > term { return -1 }
+            low += 1
+        }
+        return -1
     }
 
     private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {

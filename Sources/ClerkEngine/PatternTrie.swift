@@ -21,7 +21,9 @@ final class PatternTrie: Sendable {
         var slotCount: Int32 = 0
         var terminalStart: Int32 = 0
         var terminalCount: Int32 = 0
-        /// Literal-word edges leaving this node (the walk skips the hash probe when there are none).
+        /// Literal-word edges leaving this node: `literalEdges[literalStart..<literalStart + literalCount]`,
+        /// sorted by term.
+        var literalStart: Int32 = 0
         var literalCount: Int32 = 0
         /// Fewest words any path from here needs to reach a terminal; the walk prunes when fewer are left.
         var minRemaining: Int32 = 0
@@ -53,7 +55,15 @@ final class PatternTrie: Sendable {
         var captureLayout: Int32
     }
 
-    let edges: PairTable
+    /// A literal-word edge.
+    struct Edge: Sendable {
+        var term: Int32
+        var child: Int32
+    }
+
+    /// All literal edges, grouped by node. Nodes are numbered in depth-first order, so a path's nodes and
+    /// their edges lie close together in memory.
+    let literalEdges: [Edge]
     let nodes: [Node]
     let conceptEdges: [(concept: Int32, child: Int32)]
     let slotEdges: [(type: SlotType, child: Int32)]
@@ -64,11 +74,11 @@ final class PatternTrie: Sendable {
     var nodeCount: Int { nodes.count }
 
     init(
-        edges: PairTable, nodes: [Node], conceptEdges: [(concept: Int32, child: Int32)],
+        literalEdges: [Edge], nodes: [Node], conceptEdges: [(concept: Int32, child: Int32)],
         slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], captureLayouts: [[String]],
         concepts: ConceptTable
     ) {
-        self.edges = edges
+        self.literalEdges = literalEdges
         self.nodes = nodes
         self.conceptEdges = conceptEdges
         self.slotEdges = slotEdges
@@ -198,52 +208,78 @@ struct PatternTrieBuilder {
 
     func build(concepts: ConceptTable) -> PatternTrie {
         let count = wildcard.count
-        var nodes = [PatternTrie.Node](repeating: PatternTrie.Node(), count: count)
-        for index in 0..<count { nodes[index].wildcard = wildcard[index] }
-        let conceptSorted = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
-        for (k, edge) in conceptSorted.enumerated() {
-            if nodes[Int(edge.node)].conceptCount == 0 { nodes[Int(edge.node)].conceptStart = Int32(k) }
-            nodes[Int(edge.node)].conceptCount += 1
+        // Out-edges of every node in the builder's numbering.
+        var literalByParent = [[PatternTrie.Edge]](repeating: [], count: count)
+        for (key, child) in children where key >> 62 == 0 {
+            literalByParent[Int(key >> 32)].append(PatternTrie.Edge(term: Int32(truncatingIfNeeded: key), child: child))
         }
-        let slotSorted = slotChildren.enumerated().sorted {
-            ($0.element.node, $0.offset) < ($1.element.node, $1.offset)
+        for index in 0..<count where literalByParent[index].count > 1 {
+            literalByParent[index].sort { $0.term < $1.term }
         }
-        .map(\.element)
-        for (k, edge) in slotSorted.enumerated() {
-            if nodes[Int(edge.node)].slotCount == 0 { nodes[Int(edge.node)].slotStart = Int32(k) }
-            nodes[Int(edge.node)].slotCount += 1
-        }
-        for key in children.keys where key >> 62 == 0 {
-            nodes[Int(key >> 32)].literalCount += 1
-        }
-        // Fewest words to a terminal, bottom-up: a child always has a larger id than its parent.
+        var conceptByParent = [[(concept: Int32, child: Int32)]](repeating: [], count: count)
+        for edge in conceptChildren { conceptByParent[Int(edge.node)].append((edge.concept, edge.child)) }
+        var slotByParent = [[(type: SlotType, child: Int32)]](repeating: [], count: count)
+        for edge in slotChildren { slotByParent[Int(edge.node)].append((edge.type, edge.child)) }
+
+        // Fewest words to a terminal, bottom-up: a child always has a larger builder id than its parent.
         let unreachable = Int32.max / 2
         var minRemaining = [Int32](repeating: unreachable, count: count)
         for (node, _) in nodeTerminals { minRemaining[Int(node)] = 0 }
-        var edgesByParent = [[Int32]](repeating: [], count: count)
-        for (key, child) in children { edgesByParent[Int((key & ~(UInt64(3) << 62)) >> 32)].append(child) }
         for node in stride(from: count - 1, through: 0, by: -1) {
             var best = minRemaining[node]
-            for child in edgesByParent[node] { best = min(best, 1 + minRemaining[Int(child)]) }
+            for edge in literalByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
+            for edge in conceptByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
+            for edge in slotByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
             if wildcard[node] >= 0 { best = min(best, 1 + minRemaining[Int(wildcard[node])]) }
             minRemaining[node] = best
-            nodes[node].minRemaining = best
         }
-        // Terminals grouped by node, in insertion order within a node.
-        let order = nodeTerminals.indices.sorted { (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1) }
+
+        // Depth-first numbering.
+        var newID = [Int32](repeating: -1, count: count)
+        var order: [Int32] = []
+        order.reserveCapacity(count)
+        var stack: [Int32] = [0]
+        while let node = stack.popLast() {
+            newID[Int(node)] = Int32(order.count)
+            order.append(node)
+            if wildcard[Int(node)] >= 0 { stack.append(wildcard[Int(node)]) }
+            for edge in slotByParent[Int(node)].reversed() { stack.append(edge.child) }
+            for edge in conceptByParent[Int(node)].reversed() { stack.append(edge.child) }
+            for edge in literalByParent[Int(node)].reversed() { stack.append(edge.child) }
+        }
+
+        var terminalsByNode = [[PatternTrie.Terminal]](repeating: [], count: count)
+        for (node, terminal) in nodeTerminals { terminalsByNode[Int(node)].append(terminal) }
+        var nodes: [PatternTrie.Node] = []
+        nodes.reserveCapacity(count)
+        var literalEdges: [PatternTrie.Edge] = []
+        var conceptEdges: [(concept: Int32, child: Int32)] = []
+        var slotEdges: [(type: SlotType, child: Int32)] = []
         var terminals: [PatternTrie.Terminal] = []
-        terminals.reserveCapacity(order.count)
-        for index in order {
-            let (node, terminal) = nodeTerminals[index]
-            if nodes[Int(node)].terminalCount == 0 { nodes[Int(node)].terminalStart = Int32(terminals.count) }
-            nodes[Int(node)].terminalCount += 1
-            terminals.append(terminal)
+        for old in order {
+            let index = Int(old)
+            var node = PatternTrie.Node()
+            node.wildcard = wildcard[index] >= 0 ? newID[Int(wildcard[index])] : -1
+            node.literalStart = Int32(literalEdges.count)
+            node.literalCount = Int32(literalByParent[index].count)
+            for edge in literalByParent[index] {
+                literalEdges.append(PatternTrie.Edge(term: edge.term, child: newID[Int(edge.child)]))
+            }
+            node.conceptStart = Int32(conceptEdges.count)
+            node.conceptCount = Int32(conceptByParent[index].count)
+            for edge in conceptByParent[index] { conceptEdges.append((edge.concept, newID[Int(edge.child)])) }
+            node.slotStart = Int32(slotEdges.count)
+            node.slotCount = Int32(slotByParent[index].count)
+            for edge in slotByParent[index] { slotEdges.append((edge.type, newID[Int(edge.child)])) }
+            node.terminalStart = Int32(terminals.count)
+            node.terminalCount = Int32(terminalsByNode[index].count)
+            terminals.append(contentsOf: terminalsByNode[index])
+            node.minRemaining = minRemaining[index]
+            nodes.append(node)
         }
-        let literal = children.compactMap { $0.key >> 62 == 0 ? ($0.key, $0.value) : nil }
         return PatternTrie(
-            edges: PairTable(literal), nodes: nodes,
-            conceptEdges: conceptSorted.map { (concept: $0.concept, child: $0.child) },
-            slotEdges: slotSorted.map { (type: $0.type, child: $0.child) }, terminals: terminals,
-            captureLayouts: layouts, concepts: concepts)
+            literalEdges: literalEdges, nodes: nodes, conceptEdges: conceptEdges, slotEdges: slotEdges,
+            terminals: terminals, captureLayouts: layouts, concepts: concepts)
     }
+
 }
