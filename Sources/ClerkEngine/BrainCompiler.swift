@@ -291,8 +291,9 @@ struct BrainCompiler {
             switch element {
             case .word(let text):
                 let terms = terms(of: text)
+                let steps = terms.map { PatternTrie.Step.term($0) }
                 for i in paths.indices {
-                    paths[i].steps.append(contentsOf: terms.map { .term($0) })
+                    paths[i].steps.append(contentsOf: steps)
                     paths[i].literalWords += Int32(terms.count)
                     paths[i].literalTerms.append(contentsOf: terms)
                 }

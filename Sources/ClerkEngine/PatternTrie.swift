@@ -142,7 +142,7 @@ final class ConceptTable: Sendable {
 /// Builds a ``PatternTrie`` from expanded pattern paths. Edges other than literal words and the terminals
 /// are collected as (node, …) pairs and grouped by node at the end, so a large trie costs a few flat arrays.
 struct PatternTrieBuilder {
-    private var children: [UInt64: Int32] = [:]
+    private var children = EdgeTable()
     private var wildcard: [Int32] = [-1]
     private var conceptChildren: [(node: Int32, concept: Int32, child: Int32)] = []
     private var slotChildren: [(node: Int32, type: SlotType, child: Int32)] = []
@@ -157,6 +157,10 @@ struct PatternTrieBuilder {
 
     /// The shared index of a list of capture names.
     mutating func layout(_ names: [String]) -> Int32 {
+        // Consecutive paths nearly always share a layout: compare with the last one before hashing.
+        if let last = layouts.indices.last, layouts[last] == names, let index = layoutIndex[names], index == last {
+            return index
+        }
         if let index = layoutIndex[names] { return index }
         let index = Int32(layouts.count)
         layouts.append(names)
@@ -208,18 +212,27 @@ struct PatternTrieBuilder {
 
     func build(concepts: ConceptTable) -> PatternTrie {
         let count = wildcard.count
-        // Out-edges of every node in the builder's numbering.
-        var literalByParent = [[PatternTrie.Edge]](repeating: [], count: count)
-        for (key, child) in children where key >> 62 == 0 {
-            literalByParent[Int(key >> 32)].append(PatternTrie.Edge(term: Int32(truncatingIfNeeded: key), child: child))
+        // Out-edges grouped by parent (builder numbering) in flat arrays: offsets[node]..<offsets[node + 1].
+        var keyed: [(key: UInt64, child: Int32)] = []
+        keyed.reserveCapacity(children.count)
+        children.forEach { key, child in if key >> 62 == 0 { keyed.append((key, child)) } }
+        keyed.sort { $0.key < $1.key }  // (parent, term) packed: one integer comparison
+        let literal = keyed.map {
+            (
+                parent: Int32($0.key >> 32),
+                edge: PatternTrie.Edge(term: Int32(truncatingIfNeeded: $0.key), child: $0.child)
+            )
         }
-        for index in 0..<count where literalByParent[index].count > 1 {
-            literalByParent[index].sort { $0.term < $1.term }
+        let literalOffsets = Self.offsets(literal.map(\.parent), count: count)
+        let concept = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
+        let conceptOffsets = Self.offsets(concept.map(\.node), count: count)
+        let slot = slotChildren.enumerated().sorted { ($0.element.node, $0.offset) < ($1.element.node, $1.offset) }
+            .map(\.element)
+        let slotOffsets = Self.offsets(slot.map(\.node), count: count)
+        let terminalOrder = nodeTerminals.indices.sorted {
+            (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1)
         }
-        var conceptByParent = [[(concept: Int32, child: Int32)]](repeating: [], count: count)
-        for edge in conceptChildren { conceptByParent[Int(edge.node)].append((edge.concept, edge.child)) }
-        var slotByParent = [[(type: SlotType, child: Int32)]](repeating: [], count: count)
-        for edge in slotChildren { slotByParent[Int(edge.node)].append((edge.type, edge.child)) }
+        let terminalOffsets = Self.offsets(terminalOrder.map { nodeTerminals[$0].node }, count: count)
 
         // Fewest words to a terminal, bottom-up: a child always has a larger builder id than its parent.
         let unreachable = Int32.max / 2
@@ -227,9 +240,15 @@ struct PatternTrieBuilder {
         for (node, _) in nodeTerminals { minRemaining[Int(node)] = 0 }
         for node in stride(from: count - 1, through: 0, by: -1) {
             var best = minRemaining[node]
-            for edge in literalByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
-            for edge in conceptByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
-            for edge in slotByParent[node] { best = min(best, 1 + minRemaining[Int(edge.child)]) }
+            for k in literalOffsets[node]..<literalOffsets[node + 1] {
+                best = min(best, 1 + minRemaining[Int(literal[k].edge.child)])
+            }
+            for k in conceptOffsets[node]..<conceptOffsets[node + 1] {
+                best = min(best, 1 + minRemaining[Int(concept[k].child)])
+            }
+            for k in slotOffsets[node]..<slotOffsets[node + 1] {
+                best = min(best, 1 + minRemaining[Int(slot[k].child)])
+            }
             if wildcard[node] >= 0 { best = min(best, 1 + minRemaining[Int(wildcard[node])]) }
             minRemaining[node] = best
         }
@@ -240,41 +259,47 @@ struct PatternTrieBuilder {
         order.reserveCapacity(count)
         var stack: [Int32] = [0]
         while let node = stack.popLast() {
-            newID[Int(node)] = Int32(order.count)
+            let n = Int(node)
+            newID[n] = Int32(order.count)
             order.append(node)
-            if wildcard[Int(node)] >= 0 { stack.append(wildcard[Int(node)]) }
-            for edge in slotByParent[Int(node)].reversed() { stack.append(edge.child) }
-            for edge in conceptByParent[Int(node)].reversed() { stack.append(edge.child) }
-            for edge in literalByParent[Int(node)].reversed() { stack.append(edge.child) }
+            if wildcard[n] >= 0 { stack.append(wildcard[n]) }
+            for k in (slotOffsets[n]..<slotOffsets[n + 1]).reversed() { stack.append(slot[k].child) }
+            for k in (conceptOffsets[n]..<conceptOffsets[n + 1]).reversed() { stack.append(concept[k].child) }
+            for k in (literalOffsets[n]..<literalOffsets[n + 1]).reversed() { stack.append(literal[k].edge.child) }
         }
 
-        var terminalsByNode = [[PatternTrie.Terminal]](repeating: [], count: count)
-        for (node, terminal) in nodeTerminals { terminalsByNode[Int(node)].append(terminal) }
         var nodes: [PatternTrie.Node] = []
         nodes.reserveCapacity(count)
         var literalEdges: [PatternTrie.Edge] = []
+        literalEdges.reserveCapacity(literal.count)
         var conceptEdges: [(concept: Int32, child: Int32)] = []
         var slotEdges: [(type: SlotType, child: Int32)] = []
         var terminals: [PatternTrie.Terminal] = []
+        terminals.reserveCapacity(nodeTerminals.count)
         for old in order {
-            let index = Int(old)
+            let n = Int(old)
             var node = PatternTrie.Node()
-            node.wildcard = wildcard[index] >= 0 ? newID[Int(wildcard[index])] : -1
+            node.wildcard = wildcard[n] >= 0 ? newID[Int(wildcard[n])] : -1
             node.literalStart = Int32(literalEdges.count)
-            node.literalCount = Int32(literalByParent[index].count)
-            for edge in literalByParent[index] {
-                literalEdges.append(PatternTrie.Edge(term: edge.term, child: newID[Int(edge.child)]))
+            node.literalCount = Int32(literalOffsets[n + 1] - literalOffsets[n])
+            for k in literalOffsets[n]..<literalOffsets[n + 1] {
+                literalEdges.append(
+                    PatternTrie.Edge(term: literal[k].edge.term, child: newID[Int(literal[k].edge.child)]))
             }
             node.conceptStart = Int32(conceptEdges.count)
-            node.conceptCount = Int32(conceptByParent[index].count)
-            for edge in conceptByParent[index] { conceptEdges.append((edge.concept, newID[Int(edge.child)])) }
+            node.conceptCount = Int32(conceptOffsets[n + 1] - conceptOffsets[n])
+            for k in conceptOffsets[n]..<conceptOffsets[n + 1] {
+                conceptEdges.append((concept[k].concept, newID[Int(concept[k].child)]))
+            }
             node.slotStart = Int32(slotEdges.count)
-            node.slotCount = Int32(slotByParent[index].count)
-            for edge in slotByParent[index] { slotEdges.append((edge.type, newID[Int(edge.child)])) }
+            node.slotCount = Int32(slotOffsets[n + 1] - slotOffsets[n])
+            for k in slotOffsets[n]..<slotOffsets[n + 1] { slotEdges.append((slot[k].type, newID[Int(slot[k].child)])) }
             node.terminalStart = Int32(terminals.count)
-            node.terminalCount = Int32(terminalsByNode[index].count)
-            terminals.append(contentsOf: terminalsByNode[index])
-            node.minRemaining = minRemaining[index]
+            node.terminalCount = Int32(terminalOffsets[n + 1] - terminalOffsets[n])
+            for k in terminalOffsets[n]..<terminalOffsets[n + 1] {
+                terminals.append(nodeTerminals[terminalOrder[k]].terminal)
+            }
+            node.minRemaining = minRemaining[n]
             nodes.append(node)
         }
         return PatternTrie(
@@ -282,4 +307,62 @@ struct PatternTrieBuilder {
             terminals: terminals, captureLayouts: layouts, concepts: concepts)
     }
 
+    /// Start offsets (count + 1 entries) of each node's group in a list sorted by node.
+    private static func offsets(_ sortedNodes: [Int32], count: Int) -> [Int] {
+        var offsets = [Int](repeating: 0, count: count + 1)
+        for node in sortedNodes { offsets[Int(node) + 1] += 1 }
+        for index in 0..<count { offsets[index + 1] += offsets[index] }
+        return offsets
+    }
+
+}
+
+/// A growing open-addressing map from (node, step) keys to child nodes, for building large tries without the
+/// overhead of `Dictionary`.
+struct EdgeTable {
+    private var keys = [UInt64](repeating: .max, count: 1024)
+    private var values = [Int32](repeating: -1, count: 1024)
+    private(set) var count = 0
+
+    @inline(__always)
+    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+        var h = key &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        return Int(truncatingIfNeeded: h) & mask
+    }
+
+    subscript(key: UInt64) -> Int32? {
+        get {
+            let mask = keys.count - 1
+            var slot = Self.slot(key, mask)
+            while keys[slot] != .max {
+                if keys[slot] == key { return values[slot] }
+                slot = (slot + 1) & mask
+            }
+            return nil
+        }
+        set {
+            guard let value = newValue else { return }
+            if (count + 1) * 2 > keys.count { grow() }
+            let mask = keys.count - 1
+            var slot = Self.slot(key, mask)
+            while keys[slot] != .max && keys[slot] != key { slot = (slot + 1) & mask }
+            if keys[slot] == .max { count += 1 }
+            keys[slot] = key
+            values[slot] = value
+        }
+    }
+
+    func forEach(_ body: (UInt64, Int32) -> Void) {
+        for slot in keys.indices where keys[slot] != .max { body(keys[slot], values[slot]) }
+    }
+
+    private mutating func grow() {
+        let oldKeys = keys
+        let oldValues = values
+        keys = [UInt64](repeating: .max, count: oldKeys.count * 2)
+        values = [Int32](repeating: -1, count: oldKeys.count * 2)
+        count = 0
+        for slot in oldKeys.indices where oldKeys[slot] != .max { self[oldKeys[slot]] = oldValues[slot] }
+    }
 }
