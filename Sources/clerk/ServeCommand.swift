@@ -42,5 +42,6 @@ struct ServeCommand: AsyncParsableCommand {
             fflush(nil)
         }
         try await app.runService()
+        print("clerk: stopped")
     }
 }
