@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds Clerk (release) and starts `clerk serve` on the bundled content with the embedded SQLite default.
+# Builds Clerk (release) and starts `clerk serve` on the bundled content (the ticket store, SQLite by default,
+# arrives with the escalation issue).
 # Extra arguments go to `clerk serve` (e.g. --http-port 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
