@@ -174,14 +174,9 @@ struct PatternTrieBuilder {
         for step in path {
             switch step {
             case .term(let term):
-                let key = PairTable.key(node, term)
-                if let child = children[key] {
-                    node = child
-                } else {
-                    let child = newNode()
-                    children[key] = child
-                    node = child
-                }
+                let (child, inserted) = children.findOrInsert(PairTable.key(node, term), next: Int32(wildcard.count))
+                if inserted { _ = newNode() }
+                node = child
             case .wildcard:
                 if wildcard[Int(node)] < 0 { wildcard[Int(node)] = newNode() }
                 node = wildcard[Int(node)]
@@ -213,15 +208,23 @@ struct PatternTrieBuilder {
     func build(concepts: ConceptTable) -> PatternTrie {
         let count = wildcard.count
         // Out-edges grouped by parent (builder numbering) in flat arrays: offsets[node]..<offsets[node + 1].
-        var keyed: [(key: UInt64, child: Int32)] = []
-        keyed.reserveCapacity(children.count)
-        children.forEach { key, child in if key >> 62 == 0 { keyed.append((key, child)) } }
-        keyed.sort { $0.key < $1.key }  // (parent, term) packed: one integer comparison
-        let literal = keyed.map {
-            (
-                parent: Int32($0.key >> 32),
-                edge: PatternTrie.Edge(term: Int32(truncatingIfNeeded: $0.key), child: $0.child)
+        // Group by parent with a counting sort, then order each (usually tiny) group by term.
+        var parentCounts = [Int](repeating: 0, count: count + 1)
+        children.forEach { key, _ in if key >> 62 == 0 { parentCounts[Int(key >> 32) + 1] += 1 } }
+        for index in 0..<count { parentCounts[index + 1] += parentCounts[index] }
+        var literal = [(parent: Int32, edge: PatternTrie.Edge)](
+            repeating: (0, PatternTrie.Edge(term: 0, child: 0)), count: parentCounts[count])
+        var fill = parentCounts
+        children.forEach { key, child in
+            guard key >> 62 == 0 else { return }
+            let parent = Int(key >> 32)
+            literal[fill[parent]] = (
+                Int32(parent), PatternTrie.Edge(term: Int32(truncatingIfNeeded: key), child: child)
             )
+            fill[parent] += 1
+        }
+        for node in 0..<count where parentCounts[node + 1] - parentCounts[node] > 1 {
+            literal[parentCounts[node]..<parentCounts[node + 1]].sort { $0.edge.term < $1.edge.term }
         }
         let literalOffsets = Self.offsets(literal.map(\.parent), count: count)
         let concept = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
@@ -320,8 +323,8 @@ struct PatternTrieBuilder {
 /// A growing open-addressing map from (node, step) keys to child nodes, for building large tries without the
 /// overhead of `Dictionary`.
 struct EdgeTable {
-    private var keys = [UInt64](repeating: .max, count: 1024)
-    private var values = [Int32](repeating: -1, count: 1024)
+    private var keys = [UInt64](repeating: .max, count: 1 << 16)
+    private var values = [Int32](repeating: -1, count: 1 << 16)
     private(set) var count = 0
 
     @inline(__always)
@@ -329,6 +332,22 @@ struct EdgeTable {
         var h = key &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 29
         return Int(truncatingIfNeeded: h) & mask
+    }
+
+    /// The value for `key`; when absent, stores `next` and reports that it inserted.
+    @inline(__always)
+    mutating func findOrInsert(_ key: UInt64, next: Int32) -> (Int32, inserted: Bool) {
+        if (count + 1) * 2 > keys.count { grow() }
+        let mask = keys.count - 1
+        var slot = Self.slot(key, mask)
+        while keys[slot] != .max {
+            if keys[slot] == key { return (values[slot], false) }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        values[slot] = next
+        count += 1
+        return (next, true)
     }
 
     subscript(key: UInt64) -> Int32? {
