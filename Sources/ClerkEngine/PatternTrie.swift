@@ -327,19 +327,12 @@ struct EdgeTable {
     private var values = [Int32](repeating: -1, count: 1 << 16)
     private(set) var count = 0
 
-    @inline(__always)
-    private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-        var h = key &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 29
-        return Int(truncatingIfNeeded: h) & mask
-    }
-
     /// The value for `key`; when absent, stores `next` and reports that it inserted.
     @inline(__always)
     mutating func findOrInsert(_ key: UInt64, next: Int32) -> (Int32, inserted: Bool) {
         if (count + 1) * 2 > keys.count { grow() }
         let mask = keys.count - 1
-        var slot = Self.slot(key, mask)
+        var slot = PairTable.slot(key, mask)
         while keys[slot] != .max {
             if keys[slot] == key { return (values[slot], false) }
             slot = (slot + 1) & mask
@@ -353,7 +346,7 @@ struct EdgeTable {
     subscript(key: UInt64) -> Int32? {
         get {
             let mask = keys.count - 1
-            var slot = Self.slot(key, mask)
+            var slot = PairTable.slot(key, mask)
             while keys[slot] != .max {
                 if keys[slot] == key { return values[slot] }
                 slot = (slot + 1) & mask
@@ -364,7 +357,7 @@ struct EdgeTable {
             guard let value = newValue else { return }
             if (count + 1) * 2 > keys.count { grow() }
             let mask = keys.count - 1
-            var slot = Self.slot(key, mask)
+            var slot = PairTable.slot(key, mask)
             while keys[slot] != .max && keys[slot] != key { slot = (slot + 1) & mask }
             if keys[slot] == .max { count += 1 }
             keys[slot] = key

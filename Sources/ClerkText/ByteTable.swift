@@ -134,7 +134,7 @@ extension ByteTable {
 /// An immutable open-addressing map from 64-bit keys to 32-bit values: trie edges keyed by (node, term).
 /// Keys and values sit side by side, so a lookup touches one cache line.
 public final class PairTable: Sendable {
-    fileprivate struct Slot {
+    private struct Slot {
         var key: UInt64
         var value: Int32
     }
@@ -163,8 +163,9 @@ public final class PairTable: Sendable {
         self.count = count
     }
 
+    /// The home slot of `key` in a table of `mask + 1` slots (shared with the trie builder's edge table).
     @inline(__always)
-    fileprivate static func slot(_ key: UInt64, _ mask: Int) -> Int {
+    public static func slot(_ key: UInt64, _ mask: Int) -> Int {
         var h = key &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 32
         return Int(truncatingIfNeeded: h) & mask
@@ -174,30 +175,6 @@ public final class PairTable: Sendable {
     @inline(__always)
     public static func key(_ high: Int32, _ low: Int32) -> UInt64 {
         UInt64(UInt32(bitPattern: high)) << 32 | UInt64(UInt32(bitPattern: low))
-    }
-
-    /// A borrowed view for lookups in a tight loop (valid inside ``withView(_:)`` only).
-    public struct View {
-        fileprivate let slots: UnsafeBufferPointer<Slot>
-        fileprivate let mask: Int
-
-        /// The value for `key`, or -1.
-        @inline(__always)
-        public subscript(key: UInt64) -> Int32 {
-            var slot = PairTable.slot(key, mask)
-            while true {
-                let entry = slots[slot]
-                if entry.key == key { return entry.value }
-                if entry.key == .max { return -1 }
-                slot = (slot + 1) & mask
-            }
-        }
-    }
-
-    /// Calls `body` with a view for many lookups.
-    @inline(__always)
-    public func withView<R>(_ body: (View) throws -> R) rethrows -> R {
-        try slots.withUnsafeBufferPointer { try body(View(slots: $0, mask: mask)) }
     }
 
     /// The value for `key`, or -1.
