@@ -18,6 +18,8 @@ final class Lexicon: Sendable {
     /// Bit (first byte × 256 + second byte) set for every term's first two bytes. A word whose first two
     /// bytes start no term cannot stem to a term (a stem keeps the word's beginning), so the stemmer is skipped.
     let stemPrefixes: [UInt64]
+    /// Whether each vocabulary word is the first word of some substitution.
+    let startsSubstitution: [Bool]
 
     init(
         tokenizer: Tokenizer, stemmer: Stemmer, surfaces: ByteTable, surfaceTerm: [Int32], terms: ByteTable,
@@ -40,6 +42,9 @@ final class Lexicon: Sendable {
             }
         }
         stemPrefixes = prefixes
+        var starts = [Bool](repeating: false, count: surfaces.count)
+        for first in substitutions.firstWords where Int(first) < starts.count { starts[Int(first)] = true }
+        startsSubstitution = starts
     }
 
     /// How a token was read; recorded only when an explanation is requested.
@@ -57,15 +62,26 @@ final class Lexicon: Sendable {
         let tokens = scratch.tokens
         scratch.preSurfaces.removeAll(keepingCapacity: true)
         scratch.preTerms.removeAll(keepingCapacity: true)
+        let utterance = scratch.utterance
+        utterance.removeAll()
         tokens.withStorage { folded, spans in
+            // Read every token straight into the utterance; only when one of them can start a substitution is
+            // the utterance rebuilt with the substitutions applied.
+            var mayRewrite = false
             for span in spans {
                 let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
                 let (surface, term, reading) = read(bytes, kind: span.kind, scratch)
-                scratch.preSurfaces.append(surface)
-                scratch.preTerms.append(term)
+                utterance.append(
+                    term: term, surface: surface, kind: span.kind, text: bytes,
+                    original: (span.originalStart, span.originalEnd))
+                if surface >= 0 && startsSubstitution[Int(surface)] { mayRewrite = true }
                 trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, describe(reading))
             }
-            applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
+            if mayRewrite {
+                for item in utterance.items { scratch.preSurfaces.append(item.surface) }
+                scratch.preTerms.append(contentsOf: utterance.terms)
+                applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
+            }
         }
         if let trace {
             for conversion in tokens.numberConversions {
@@ -187,6 +203,8 @@ final class SubstitutionTrie: Sendable {
     /// Node → replacement index, or -1.
     let nodeReplacement: [Int32]
     let replacements: [[Int32]]
+    /// The first word of every substitution source.
+    let firstWords: [Int32]
 
     var isEmpty: Bool { replacements.isEmpty }
 
@@ -217,6 +235,7 @@ final class SubstitutionTrie: Sendable {
         edges = PairTable(entries)
         self.nodeReplacement = nodeReplacement
         self.replacements = replacements
+        firstWords = rules.compactMap(\.from.first)
     }
 
     /// The longest substitution starting at `start`: (source length, replacement index).

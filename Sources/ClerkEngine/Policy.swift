@@ -42,14 +42,16 @@ extension Brain {
         }
 
         // 2. The most specific pattern that covers the whole message.
-        if let match = trie.match(
+        if var match = trie.match(
             utterance, intentRequires: intentRequires, contextMask: contextMask, scratch: scratch, trace: trace)
         {
             let terminal = trie.terminals[Int(match.terminal)]
-            var ranges = match.captures
-            for index in ranges.indices { ranges[index] = utterance.originalRange(ranges[index]) }
+            // Token ranges become byte ranges of the message, in place (the array is not shared).
+            for index in match.captures.indices {
+                match.captures[index] = utterance.originalRange(match.captures[index])
+            }
             let captures = Captures(
-                names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: ranges, message: message)
+                names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: match.captures, message: message)
             if let trace { explainPatterns(trace, winner: match.terminal) }
             return answer(terminal.intent, confidence: 1, via: .pattern, captures: captures, state: state, trace: trace)
         }
