@@ -85,7 +85,7 @@ private struct Search {
         let node = nodes[Int(nodeIndex)]
         let count = terms.count
         if position == count {
-            for terminal in node.terminalStart..<(node.terminalStart + node.terminalCount) {
+            for terminal in node.terminalStart..<(node.terminalStart + Int32(node.terminalCount)) {
                 consider(terminal)
             }
             return
@@ -97,34 +97,41 @@ private struct Search {
             let child = literalChild(node, term)
             if child >= 0 { visit(child, position + 1) }
         }
-        if node.conceptCount > 0 {
-            for edge in node.conceptStart..<(node.conceptStart + node.conceptCount) {
-                let (concept, child) = trie.conceptEdges[Int(edge)]
-                trie.concepts.forEachMatch(concept, utterance.terms, from: position) { length in
-                    visitCapturing(child, position, position + length)
-                }
-            }
-        }
-        if node.slotCount > 0 {
-            for edge in node.slotStart..<(node.slotStart + node.slotCount) {
-                let (type, child) = trie.slotEdges[Int(edge)]
-                type.forEachMatch(in: utterance, at: position) { length in
-                    visitCapturing(child, position, position + length)
-                }
-            }
+        if node.extra >= 0 {
+            visitExtra(trie.extras[Int(node.extra)], position)
         }
         if node.wildcard >= 0 {
             // The wildcard takes at least one word and leaves at least what its continuation needs.
             let next = nodes[Int(node.wildcard)]
             let lastEnd = count - Int(next.minRemaining)
             if position + 1 <= lastEnd {
-                if next.literalCount == 0 && next.conceptCount == 0 && next.slotCount == 0 && next.wildcard < 0 {
+                if next.literalCount == 0 && next.extra < 0 && next.wildcard < 0 {
                     // Nothing follows the wildcard: it takes every remaining word.
                     if lastEnd == count { visitCapturing(node.wildcard, position, count) }
                 } else {
                     for end in (position + 1)...lastEnd {
                         visitCapturing(node.wildcard, position, end)
                     }
+                }
+            }
+        }
+    }
+
+    /// Concept and capture edges, which few nodes have.
+    private mutating func visitExtra(_ extra: PatternTrie.Extra, _ position: Int) {
+        if extra.conceptCount > 0 {
+            for edge in extra.conceptStart..<(extra.conceptStart + extra.conceptCount) {
+                let (concept, child) = trie.conceptEdges[Int(edge)]
+                trie.concepts.forEachMatch(concept, utterance.terms, from: position) { length in
+                    visitCapturing(child, position, position + length)
+                }
+            }
+        }
+        if extra.slotCount > 0 {
+            for edge in extra.slotStart..<(extra.slotStart + extra.slotCount) {
+                let (type, child) = trie.slotEdges[Int(edge)]
+                type.forEachMatch(in: utterance, at: position) { length in
+                    visitCapturing(child, position, position + length)
                 }
             }
         }

@@ -13,20 +13,29 @@ final class PatternTrie: Sendable {
         case slot(SlotType)
     }
 
+    /// A trie node, packed into 24 bytes so that several share a cache line: concept and capture edges,
+    /// which few nodes have, live in ``Extra``.
     struct Node: Sendable {
-        var wildcard: Int32 = -1
-        var conceptStart: Int32 = 0
-        var conceptCount: Int32 = 0
-        var slotStart: Int32 = 0
-        var slotCount: Int32 = 0
-        var terminalStart: Int32 = 0
-        var terminalCount: Int32 = 0
         /// Literal-word edges leaving this node: `literalEdges[literalStart..<literalStart + literalCount]`,
         /// sorted by term.
         var literalStart: Int32 = 0
-        var literalCount: Int32 = 0
-        /// Fewest words any path from here needs to reach a terminal; the walk prunes when fewer are left.
-        var minRemaining: Int32 = 0
+        var literalCount: UInt32 = 0
+        var wildcard: Int32 = -1
+        var terminalStart: Int32 = 0
+        /// Index into ``PatternTrie/extras`` when the node has concept or capture edges, else -1.
+        var extra: Int32 = -1
+        var terminalCount: UInt16 = 0
+        /// Fewest words any path from here needs to reach a terminal (capped at 255, still a lower bound);
+        /// the walk prunes when fewer are left.
+        var minRemaining: UInt8 = 0
+    }
+
+    /// The concept and capture edges of a node that has any.
+    struct Extra: Sendable {
+        var conceptStart: Int32
+        var conceptCount: Int32
+        var slotStart: Int32
+        var slotCount: Int32
     }
 
     /// How specific a matched pattern path is; larger wins (see docs/matching.md).
@@ -65,6 +74,7 @@ final class PatternTrie: Sendable {
     /// their edges lie close together in memory.
     let literalEdges: [Edge]
     let nodes: [Node]
+    let extras: [Extra]
     let conceptEdges: [(concept: Int32, child: Int32)]
     let slotEdges: [(type: SlotType, child: Int32)]
     let terminals: [Terminal]
@@ -74,12 +84,13 @@ final class PatternTrie: Sendable {
     var nodeCount: Int { nodes.count }
 
     init(
-        literalEdges: [Edge], nodes: [Node], conceptEdges: [(concept: Int32, child: Int32)],
+        literalEdges: [Edge], nodes: [Node], extras: [Extra], conceptEdges: [(concept: Int32, child: Int32)],
         slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], captureLayouts: [[String]],
         concepts: ConceptTable
     ) {
         self.literalEdges = literalEdges
         self.nodes = nodes
+        self.extras = extras
         self.conceptEdges = conceptEdges
         self.slotEdges = slotEdges
         self.terminals = terminals
@@ -279,34 +290,38 @@ struct PatternTrieBuilder {
         var slotEdges: [(type: SlotType, child: Int32)] = []
         var terminals: [PatternTrie.Terminal] = []
         terminals.reserveCapacity(nodeTerminals.count)
+        var extras: [PatternTrie.Extra] = []
         for old in order {
             let n = Int(old)
             var node = PatternTrie.Node()
             node.wildcard = wildcard[n] >= 0 ? newID[Int(wildcard[n])] : -1
             node.literalStart = Int32(literalEdges.count)
-            node.literalCount = Int32(literalOffsets[n + 1] - literalOffsets[n])
+            node.literalCount = UInt32(literalOffsets[n + 1] - literalOffsets[n])
             for k in literalOffsets[n]..<literalOffsets[n + 1] {
                 literalEdges.append(
                     PatternTrie.Edge(term: literal[k].edge.term, child: newID[Int(literal[k].edge.child)]))
             }
-            node.conceptStart = Int32(conceptEdges.count)
-            node.conceptCount = Int32(conceptOffsets[n + 1] - conceptOffsets[n])
+            let extra = PatternTrie.Extra(
+                conceptStart: Int32(conceptEdges.count), conceptCount: Int32(conceptOffsets[n + 1] - conceptOffsets[n]),
+                slotStart: Int32(slotEdges.count), slotCount: Int32(slotOffsets[n + 1] - slotOffsets[n]))
+            if extra.conceptCount > 0 || extra.slotCount > 0 {
+                node.extra = Int32(extras.count)
+                extras.append(extra)
+            }
             for k in conceptOffsets[n]..<conceptOffsets[n + 1] {
                 conceptEdges.append((concept[k].concept, newID[Int(concept[k].child)]))
             }
-            node.slotStart = Int32(slotEdges.count)
-            node.slotCount = Int32(slotOffsets[n + 1] - slotOffsets[n])
             for k in slotOffsets[n]..<slotOffsets[n + 1] { slotEdges.append((slot[k].type, newID[Int(slot[k].child)])) }
             node.terminalStart = Int32(terminals.count)
-            node.terminalCount = Int32(terminalOffsets[n + 1] - terminalOffsets[n])
+            node.terminalCount = UInt16(clamping: terminalOffsets[n + 1] - terminalOffsets[n])
             for k in terminalOffsets[n]..<terminalOffsets[n + 1] {
                 terminals.append(nodeTerminals[terminalOrder[k]].terminal)
             }
-            node.minRemaining = minRemaining[n]
+            node.minRemaining = UInt8(clamping: minRemaining[n])
             nodes.append(node)
         }
         return PatternTrie(
-            literalEdges: literalEdges, nodes: nodes, conceptEdges: conceptEdges, slotEdges: slotEdges,
+            literalEdges: literalEdges, nodes: nodes, extras: extras, conceptEdges: conceptEdges, slotEdges: slotEdges,
             terminals: terminals, captureLayouts: layouts, concepts: concepts)
     }
 
