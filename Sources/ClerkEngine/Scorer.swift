@@ -12,7 +12,7 @@ import Foundation
 /// shortest first and at most ``maxPostingsRead`` are read, so a word in thousands of intents cannot make the
 /// pass read thousands of entries; the few best candidates are then scored exactly.
 final class Scorer: Sendable {
-    static let maxPostingsRead = 128
+    static let maxPostingsRead = 64
     static let exactRescoreCount = 12
 
     /// Term → weight (0 for terms no document has).
