@@ -62,19 +62,20 @@ final class Scorer: Sendable {
         var terms: [Int32] = []
         var mass: [Float] = []
         var uniqueDocuments: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
-        var seenDocuments = Set<Int>()
+        var previous: (intent: Int32, isExample: Bool, terms: [Int32])?
         for document in documents {
             var unique = document.terms.filter { $0 >= 0 }
             unique.sort()
             unique.removeDuplicates()
             guard !unique.isEmpty else { continue }
-            // Identical term sets of one intent (optional words expanded twice, say) are one document; a
-            // hash collision would only drop a document, never change a score.
-            var hasher = Hasher()
-            hasher.combine(document.intent)
-            hasher.combine(document.isExample)
-            hasher.combine(unique)
-            guard seenDocuments.insert(hasher.finalize()).inserted else { continue }
+            // Paths of one pattern that differ only in an optional word already known (or in nothing that
+            // survives reading) give the same document: keep one.
+            if let last = previous, last.intent == document.intent, last.isExample == document.isExample,
+                last.terms == unique
+            {
+                continue
+            }
+            previous = (document.intent, document.isExample, unique)
             uniqueDocuments.append((document.intent, unique, document.isExample, document.text))
             terms.append(contentsOf: unique)
             offsets.append(Int32(terms.count))
@@ -91,7 +92,9 @@ final class Scorer: Sendable {
 
         // Posting lists, each in order of document mass (shortest first): visit the documents in that
         // order once and append each to its terms' lists.
-        let byMass = uniqueDocuments.indices.sorted { (mass[$0], $0) < (mass[$1], $1) }
+        var massOrder = mass.enumerated().map { ($0.element, Int32($0.offset)) }
+        massOrder.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
+        let byMass = massOrder.map { Int($0.1) }
         var listCounts = [Int32](repeating: 0, count: termCount + 1)
         for k in terms.indices { listCounts[Int(terms[k]) + 1] += 1 }
         var postingOffsets = [Int32](repeating: 0, count: termCount + 1)
