@@ -171,28 +171,47 @@ public final class SpellingIndex: Sendable {
         of input: UnsafeBufferPointer<UInt8>, upTo distance: Int, scratch: UnsafeMutableBufferPointer<UInt8>,
         _ body: (UInt64) -> Void
     ) {
-        body(ByteTable.hash(input))
+        // Polynomial hashes with prefix and suffix sums: the hash of the word with one or two bytes deleted is
+        // computed in constant time, without building the shortened word.
         let n = input.count
-        guard distance >= 1, n >= 2 else { return }
-        for i in 0..<n {
-            var m = 0
-            for k in 0..<n where k != i {
-                scratch[m] = input[k]
-                m += 1
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * (n + 1)) { table in
+            let prefix = table.baseAddress!
+            let suffix = prefix + (n + 1)
+            let power = suffix + (n + 1)
+            power[0] = 1
+            prefix[0] = 0
+            for k in 0..<n {
+                prefix[k + 1] = prefix[k] &* base &+ UInt64(input[k]) &+ 1
+                power[k + 1] = power[k] &* base
             }
-            // Skip a deletion equal to the previous one ("pass" deleting either s), cheap de-duplication.
-            if i > 0 && input[i] == input[i - 1] { continue }
-            body(ByteTable.hash(UnsafeBufferPointer(rebasing: scratch[0..<m])))
-            guard distance >= 2, n >= 3 else { continue }
-            for j in i..<(n - 1) {
-                var p = 0
-                for k in 0..<n where k != i && k != j + 1 {
-                    scratch[p] = input[k]
-                    p += 1
+            suffix[n] = 0
+            for k in stride(from: n - 1, through: 0, by: -1) {
+                suffix[k] = (UInt64(input[k]) &+ 1) &* power[n - 1 - k] &+ suffix[k + 1]
+            }
+            body(mix(prefix[n], length: n))
+            guard distance >= 1, n >= 2 else { return }
+            for i in 0..<n {
+                // Deleting either of two equal neighbours gives the same word: hash it once.
+                if i > 0 && input[i] == input[i - 1] { continue }
+                body(mix(prefix[i] &* power[n - 1 - i] &+ suffix[i + 1], length: n - 1))
+                guard distance >= 2, n >= 3 else { continue }
+                for d in (i + 1)..<n {
+                    let middle = prefix[d] &- prefix[i + 1] &* power[d - i - 1]
+                    let hash = prefix[i] &* power[n - 2 - i] &+ middle &* power[n - 1 - d] &+ suffix[d + 1]
+                    body(mix(hash, length: n - 2))
                 }
-                body(ByteTable.hash(UnsafeBufferPointer(rebasing: scratch[0..<p])))
             }
         }
+    }
+
+    private static let base: UInt64 = 0x100_0000_01B3
+
+    @inline(__always)
+    private static func mix(_ hash: UInt64, length: Int) -> UInt64 {
+        var h = hash ^ (UInt64(length) << 56)
+        h ^= h >> 31
+        h = h &* 0x9E37_79B9_7F4A_7C15
+        return h ^ (h >> 29)
     }
 }
 
