@@ -19,19 +19,16 @@ extension PatternTrie {
         scratch.visited.reset()
         scratch.reserveCaptures(utterance.count + 1)
         // The walk reads these arrays through raw buffers: no reference counting or copies per step.
-        return nodes.withUnsafeBufferPointer { nodes in
+        return arena.withUnsafeBufferPointer { arena in
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
-                    intentRequires.withUnsafeBufferPointer { requires in
-                        literalEdges.withUnsafeBufferPointer { edges in
-                            var search = Search(
-                                trie: self, edges: edges, nodes: nodes, terminals: terminals, terms: terms,
-                                utterance: utterance, intentRequires: requires, contextMask: contextMask,
-                                scratch: scratch, trace: trace)
-                            search.visit(0, 0)
-                            guard search.best >= 0 else { return nil }
-                            return PatternMatch(terminal: search.best, captures: search.bestCaptures)
-                        }
+                    intentRequires.withUnsafeBufferPointer { requires -> PatternMatch? in
+                        var search = Search(
+                            trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
+                            intentRequires: requires, contextMask: contextMask, scratch: scratch, trace: trace)
+                        search.visit(0, 0)
+                        guard search.best >= 0 else { return nil }
+                        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
                     }
                 }
             }
@@ -43,8 +40,7 @@ extension PatternTrie {
 /// capture) are remembered, so each (node, position) is explored once however many ways lead to it.
 private struct Search {
     unowned(unsafe) let trie: PatternTrie
-    let edges: UnsafeBufferPointer<PatternTrie.Edge>
-    let nodes: UnsafeBufferPointer<PatternTrie.Node>
+    let arena: UnsafeBufferPointer<Int32>
     let terminals: UnsafeBufferPointer<PatternTrie.Terminal>
     let terms: UnsafeBufferPointer<Int32>
     unowned(unsafe) let utterance: Utterance
@@ -62,14 +58,13 @@ private struct Search {
     var bestCaptures: [Range<Int>] = []
 
     init(
-        trie: PatternTrie, edges: UnsafeBufferPointer<PatternTrie.Edge>, nodes: UnsafeBufferPointer<PatternTrie.Node>,
+        trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64, scratch: Scratch,
         trace: Trace?
     ) {
         self.trie = trie
-        self.edges = edges
-        self.nodes = nodes
+        self.arena = arena
         self.terminals = terminals
         self.terms = terms
         self.utterance = utterance
@@ -81,36 +76,44 @@ private struct Search {
         self.trace = trace
     }
 
-    mutating func visit(_ nodeIndex: Int32, _ position: Int) {
-        let node = nodes[Int(nodeIndex)]
+    mutating func visit(_ node: Int32, _ position: Int) {
+        let at = Int(node)
         let count = terms.count
         if position == count {
-            for terminal in node.terminalStart..<(node.terminalStart + Int32(node.terminalCount)) {
+            let start = arena[at + PatternTrie.Header.terminalStart]
+            for terminal in start..<(start + arena[at + PatternTrie.Header.terminalCount]) {
                 consider(terminal)
             }
             return
         }
+        let counts = arena[at + PatternTrie.Header.counts]
         // Too few words left for any pattern through here.
-        if Int(node.minRemaining) > count - position { return }
+        if Int(counts >> 24) > count - position { return }
+        let literalCount = Int(counts & 0xFF_FFFF)
         let term = terms[position]
-        if term >= 0 && node.literalCount > 0 {
-            let child = literalChild(node, term)
+        if term >= 0 && literalCount > 0 {
+            let child = literalChild(at + PatternTrie.Header.size, literalCount, term)
             if child >= 0 { visit(child, position + 1) }
         }
-        if node.extra >= 0 {
-            visitExtra(trie.extras[Int(node.extra)], position)
+        let extra = arena[at + PatternTrie.Header.extra]
+        if extra >= 0 {
+            visitExtra(trie.extras[Int(extra)], position)
         }
-        if node.wildcard >= 0 {
+        let wildcard = arena[at + PatternTrie.Header.wildcard]
+        if wildcard >= 0 {
             // The wildcard takes at least one word and leaves at least what its continuation needs.
-            let next = nodes[Int(node.wildcard)]
-            let lastEnd = count - Int(next.minRemaining)
+            let next = Int(wildcard)
+            let nextCounts = arena[next + PatternTrie.Header.counts]
+            let lastEnd = count - Int(nextCounts >> 24)
             if position + 1 <= lastEnd {
-                if next.literalCount == 0 && next.extra < 0 && next.wildcard < 0 {
+                if nextCounts & 0xFF_FFFF == 0 && arena[next + PatternTrie.Header.extra] < 0
+                    && arena[next + PatternTrie.Header.wildcard] < 0
+                {
                     // Nothing follows the wildcard: it takes every remaining word.
-                    if lastEnd == count { visitCapturing(node.wildcard, position, count) }
+                    if lastEnd == count { visitCapturing(wildcard, position, count) }
                 } else {
                     for end in (position + 1)...lastEnd {
-                        visitCapturing(node.wildcard, position, end)
+                        visitCapturing(wildcard, position, end)
                     }
                 }
             }
@@ -137,19 +140,20 @@ private struct Search {
         }
     }
 
-    /// The child along `term`, or -1: a linear scan for a few edges, a binary search for many.
+    /// The child along `term` among `count` (term, child) pairs starting at `start`, or -1: a binary search
+    /// narrows long lists, a linear scan finishes.
     @inline(__always)
-    private func literalChild(_ node: PatternTrie.Node, _ term: Int32) -> Int32 {
-        var low = Int(node.literalStart)
-        var high = low + Int(node.literalCount)
+    private func literalChild(_ start: Int, _ count: Int, _ term: Int32) -> Int32 {
+        var low = 0
+        var high = count
         while high - low > 8 {
             let middle = (low + high) >> 1
-            if edges[middle].term < term { low = middle + 1 } else { high = middle + 1 }
+            if arena[start + 2 * middle] < term { low = middle + 1 } else { high = middle + 1 }
         }
         while low < high {
-            let edge = edges[low]
-            if edge.term == term { return edge.child }
-            if edge.term > term { return -1 }
+            let candidate = arena[start + 2 * low]
+            if candidate == term { return arena[start + 2 * low + 1] }
+            if candidate > term { return -1 }
             low += 1
         }
         return -1

@@ -1,6 +1,6 @@
 import ClerkText
 
-/// All patterns of a brain compiled into one token trie (a Graphmaster): literal words are hashed edges, and
+/// All patterns of a brain compiled into one token trie (a Graphmaster): literal words are sorted edge lists stored with their node, and
 /// a node may also have one wildcard edge, concept edges and typed-capture edges. Matching walks the trie
 /// along the message, so its cost grows with the message and the few branches it can take, not with the
 /// number of intents.
@@ -13,21 +13,24 @@ final class PatternTrie: Sendable {
         case slot(SlotType)
     }
 
-    /// A trie node, packed into 24 bytes so that several share a cache line: concept and capture edges,
-    /// which few nodes have, live in ``Extra``.
-    struct Node: Sendable {
-        /// Literal-word edges leaving this node: `literalEdges[literalStart..<literalStart + literalCount]`,
-        /// sorted by term.
-        var literalStart: Int32 = 0
-        var literalCount: UInt32 = 0
-        var wildcard: Int32 = -1
-        var terminalStart: Int32 = 0
-        /// Index into ``PatternTrie/extras`` when the node has concept or capture edges, else -1.
-        var extra: Int32 = -1
-        var terminalCount: UInt16 = 0
-        /// Fewest words any path from here needs to reach a terminal (capped at 255, still a lower bound);
-        /// the walk prunes when fewer are left.
-        var minRemaining: UInt8 = 0
+    /// Layout of a node in ``arena``: a five-word header followed by its literal edges, so reaching a node
+    /// and finding its next edge usually touch one cache line.
+    ///
+    /// | word | contents |
+    /// |---|---|
+    /// | 0 | wildcard child (an arena offset) or -1 |
+    /// | 1 | first terminal in ``terminals`` |
+    /// | 2 | index into ``extras`` (concept and capture edges) or -1 |
+    /// | 3 | literal edge count (low 24 bits), fewest words to a terminal, capped at 255 (high 8 bits) |
+    /// | 4 | terminal count |
+    /// | 5… | literal edges as (term, child offset) pairs, sorted by term |
+    enum Header {
+        static let wildcard = 0
+        static let terminalStart = 1
+        static let extra = 2
+        static let counts = 3
+        static let terminalCount = 4
+        static let size = 5
     }
 
     /// The concept and capture edges of a node that has any.
@@ -64,16 +67,15 @@ final class PatternTrie: Sendable {
         var captureLayout: Int32
     }
 
-    /// A literal-word edge.
+    /// A literal-word edge (used while building).
     struct Edge: Sendable {
         var term: Int32
         var child: Int32
     }
 
-    /// All literal edges, grouped by node. Nodes are numbered in depth-first order, so a path's nodes and
-    /// their edges lie close together in memory.
-    let literalEdges: [Edge]
-    let nodes: [Node]
+    /// All nodes and their literal edges, in depth-first order (see ``Header``). A node is named by its offset.
+    let arena: [Int32]
+    let nodeCount: Int
     let extras: [Extra]
     let conceptEdges: [(concept: Int32, child: Int32)]
     let slotEdges: [(type: SlotType, child: Int32)]
@@ -81,15 +83,13 @@ final class PatternTrie: Sendable {
     let captureLayouts: [[String]]
     let concepts: ConceptTable
 
-    var nodeCount: Int { nodes.count }
-
     init(
-        literalEdges: [Edge], nodes: [Node], extras: [Extra], conceptEdges: [(concept: Int32, child: Int32)],
+        arena: [Int32], nodeCount: Int, extras: [Extra], conceptEdges: [(concept: Int32, child: Int32)],
         slotEdges: [(type: SlotType, child: Int32)], terminals: [Terminal], captureLayouts: [[String]],
         concepts: ConceptTable
     ) {
-        self.literalEdges = literalEdges
-        self.nodes = nodes
+        self.arena = arena
+        self.nodeCount = nodeCount
         self.extras = extras
         self.conceptEdges = conceptEdges
         self.slotEdges = slotEdges
@@ -268,13 +268,11 @@ struct PatternTrieBuilder {
         }
 
         // Depth-first numbering.
-        var newID = [Int32](repeating: -1, count: count)
         var order: [Int32] = []
         order.reserveCapacity(count)
         var stack: [Int32] = [0]
         while let node = stack.popLast() {
             let n = Int(node)
-            newID[n] = Int32(order.count)
             order.append(node)
             if wildcard[n] >= 0 { stack.append(wildcard[n]) }
             for k in (slotOffsets[n]..<slotOffsets[n + 1]).reversed() { stack.append(slot[k].child) }
@@ -282,10 +280,14 @@ struct PatternTrieBuilder {
             for k in (literalOffsets[n]..<literalOffsets[n + 1]).reversed() { stack.append(literal[k].edge.child) }
         }
 
-        var nodes: [PatternTrie.Node] = []
-        nodes.reserveCapacity(count)
-        var literalEdges: [PatternTrie.Edge] = []
-        literalEdges.reserveCapacity(literal.count)
+        // Arena offsets in depth-first order, then the records themselves.
+        var offset = [Int32](repeating: -1, count: count)
+        var size = 0
+        for old in order {
+            offset[Int(old)] = Int32(size)
+            size += PatternTrie.Header.size + 2 * (literalOffsets[Int(old) + 1] - literalOffsets[Int(old)])
+        }
+        var arena = [Int32](repeating: 0, count: size)
         var conceptEdges: [(concept: Int32, child: Int32)] = []
         var slotEdges: [(type: SlotType, child: Int32)] = []
         var terminals: [PatternTrie.Terminal] = []
@@ -293,35 +295,37 @@ struct PatternTrieBuilder {
         var extras: [PatternTrie.Extra] = []
         for old in order {
             let n = Int(old)
-            var node = PatternTrie.Node()
-            node.wildcard = wildcard[n] >= 0 ? newID[Int(wildcard[n])] : -1
-            node.literalStart = Int32(literalEdges.count)
-            node.literalCount = UInt32(literalOffsets[n + 1] - literalOffsets[n])
-            for k in literalOffsets[n]..<literalOffsets[n + 1] {
-                literalEdges.append(
-                    PatternTrie.Edge(term: literal[k].edge.term, child: newID[Int(literal[k].edge.child)]))
+            let at = Int(offset[n])
+            let literalCount = literalOffsets[n + 1] - literalOffsets[n]
+            arena[at + PatternTrie.Header.wildcard] = wildcard[n] >= 0 ? offset[Int(wildcard[n])] : -1
+            arena[at + PatternTrie.Header.terminalStart] = Int32(terminals.count)
+            arena[at + PatternTrie.Header.counts] = Int32(literalCount) | Int32(min(minRemaining[n], 127)) << 24
+            arena[at + PatternTrie.Header.terminalCount] = Int32(terminalOffsets[n + 1] - terminalOffsets[n])
+            for (k, edge) in (literalOffsets[n]..<literalOffsets[n + 1]).enumerated() {
+                arena[at + PatternTrie.Header.size + 2 * k] = literal[edge].edge.term
+                arena[at + PatternTrie.Header.size + 2 * k + 1] = offset[Int(literal[edge].edge.child)]
             }
             let extra = PatternTrie.Extra(
                 conceptStart: Int32(conceptEdges.count), conceptCount: Int32(conceptOffsets[n + 1] - conceptOffsets[n]),
                 slotStart: Int32(slotEdges.count), slotCount: Int32(slotOffsets[n + 1] - slotOffsets[n]))
             if extra.conceptCount > 0 || extra.slotCount > 0 {
-                node.extra = Int32(extras.count)
+                arena[at + PatternTrie.Header.extra] = Int32(extras.count)
                 extras.append(extra)
+            } else {
+                arena[at + PatternTrie.Header.extra] = -1
             }
             for k in conceptOffsets[n]..<conceptOffsets[n + 1] {
-                conceptEdges.append((concept[k].concept, newID[Int(concept[k].child)]))
+                conceptEdges.append((concept[k].concept, offset[Int(concept[k].child)]))
             }
-            for k in slotOffsets[n]..<slotOffsets[n + 1] { slotEdges.append((slot[k].type, newID[Int(slot[k].child)])) }
-            node.terminalStart = Int32(terminals.count)
-            node.terminalCount = UInt16(clamping: terminalOffsets[n + 1] - terminalOffsets[n])
+            for k in slotOffsets[n]..<slotOffsets[n + 1] {
+                slotEdges.append((slot[k].type, offset[Int(slot[k].child)]))
+            }
             for k in terminalOffsets[n]..<terminalOffsets[n + 1] {
                 terminals.append(nodeTerminals[terminalOrder[k]].terminal)
             }
-            node.minRemaining = UInt8(clamping: minRemaining[n])
-            nodes.append(node)
         }
         return PatternTrie(
-            literalEdges: literalEdges, nodes: nodes, extras: extras, conceptEdges: conceptEdges, slotEdges: slotEdges,
+            arena: arena, nodeCount: count, extras: extras, conceptEdges: conceptEdges, slotEdges: slotEdges,
             terminals: terminals, captureLayouts: layouts, concepts: concepts)
     }
 
