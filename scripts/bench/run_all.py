@@ -61,7 +61,7 @@ def main():
     ap.add_argument("--work", default="/tmp/clerk-bench")
     ap.add_argument("--rivescript-seconds", type=float, default=10)
     ap.add_argument("--passes", type=int, default=5)
-    ap.add_argument("--cpu", type=int, default=0)
+    ap.add_argument("--cpu", type=int, default=(os.cpu_count() or 1) - 1)
     args = ap.parse_args()
 
     ensure_peers()
