@@ -72,15 +72,4 @@ final class Utterance {
         return Int(items[range.lowerBound].originalStart)..<Int(items[range.upperBound - 1].originalEnd)
     }
 
-    /// What the citizen wrote for tokens `range`, taken from the original message (accents, case kept).
-    func original(_ range: Range<Int>, in message: String) -> String {
-        guard !range.isEmpty else { return "" }
-        let start = Int(items[range.lowerBound].originalStart)
-        let end = Int(items[range.upperBound - 1].originalEnd)
-        let utf8 = message.utf8
-        guard start <= end, end <= utf8.count else { return "" }
-        let from = utf8.index(utf8.startIndex, offsetBy: start)
-        let to = utf8.index(utf8.startIndex, offsetBy: end)
-        return String(message[from..<to])
-    }
 }
