@@ -3,10 +3,11 @@ import Foundation
 
 /// Turns a content folder into a ``BrainSource`` and the list of every problem found in it.
 ///
-/// The folder holds `intents/` (required), and optionally `config/engine.yaml`:
+/// The folder holds `intents/` (required), and optionally `knowledge/` and `config/engine.yaml`:
 /// - `intents/*.yaml` (and `.yml`): lists of intents;
 /// - `intents/concepts.yaml`: named word lists, referenced from patterns as `~name`;
 /// - `intents/substitutions.yaml`: rewrites such as `"don't": do not`;
+/// - `knowledge/*.yaml`: one public service per file, and `knowledge/offices.yaml` (see docs/knowledge-format.md);
 /// - `config/engine.yaml`: policy settings and the stemming language (defaults when absent).
 ///
 /// Files are read in sorted name order; hidden files and files that are not `.yaml`/`.yml` are ignored.
@@ -78,6 +79,9 @@ public struct ContentLoader: Sendable {
         problems += Self.duplicateIntentProblems(source.intents)
         source.intents = Self.removingDuplicateIDs(source.intents)
         problems += Self.duplicateConceptProblems(source.concepts)
+        let knowledge = loadServices()
+        source.services = knowledge.services
+        problems += knowledge.problems
 
         let config = root.appendingPathComponent("config", isDirectory: true)
         for name in ["engine.yaml", "engine.yml"] {
@@ -172,13 +176,13 @@ public struct ContentLoader: Sendable {
             .map(\.element)
     }
 
-    private func isDirectory(_ url: URL) -> Bool {
+    func isDirectory(_ url: URL) -> Bool {
         var directory: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &directory) && directory.boolValue
     }
 
     /// The YAML files directly in `folder`, sorted; sub-folders are reported because they are not read.
-    private func listing(of folder: URL, problems: inout [ContentProblem]) -> [String] {
+    func listing(of folder: URL, problems: inout [ContentProblem]) -> [String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
@@ -205,7 +209,7 @@ public struct ContentLoader: Sendable {
     }
 
     /// The file's text, or nil with a problem if it cannot be read or is not UTF-8.
-    private func read(_ url: URL, path: String, problems: inout [ContentProblem]) -> String? {
+    func read(_ url: URL, path: String, problems: inout [ContentProblem]) -> String? {
         let data: Data
         do {
             data = try Data(contentsOf: url)

@@ -10,7 +10,7 @@ import Yams
 struct IntentFileParser {
     static let keys = [
         "id", "title", "patterns", "examples", "reply", "quick_replies", "context", "requires", "priority",
-        "service", "action",
+        "service", "action", "slots", "follow_up",
     ]
 
     /// How each key is written, shown when a value has the wrong form.
@@ -26,6 +26,8 @@ struct IntentFileParser {
         "priority": "priority: 5",
         "service": "service: passport",
         "action": "action: escalate",
+        "slots": "slots:\n    - name: where\n      type: text\n      prompt: \"Where is it?\"",
+        "follow_up": "follow_up: true",
     ]
 
     private var reader: NodeReader
@@ -110,6 +112,16 @@ struct IntentFileParser {
                 intent.priority = reader.integer(value, key: key, range: Int.min...Int.max, hint: hint(key)) ?? 0
             case "service":
                 intent.service = reader.text(value, key: key, hint: hint(key))?.value
+            case "slots":
+                intent.slots = readSlots(value)
+            case "follow_up":
+                if let text = reader.text(value, key: key, hint: hint(key)) {
+                    switch text.value.lowercased() {
+                    case "true", "yes": intent.followUp = true
+                    case "false", "no": intent.followUp = false
+                    default: reader.report(text.location, "'follow_up' should be true or false")
+                    }
+                }
             default:  // "action"
                 intent.action = readAction(value)
             }
@@ -130,6 +142,61 @@ struct IntentFileParser {
         guard let id else { return nil }
         intent.id = id
         return intent
+    }
+
+    static let slotKeys = ["name", "type", "prompt", "hint"]
+
+    /// `slots:` — a list of values to ask for, each with a name, a type and a prompt.
+    private mutating func readSlots(_ node: Node) -> [SlotDefinition] {
+        guard case .sequence(let items) = node else {
+            reader.report(
+                node,
+                "'slots' should be a list (here it is \(NodeReader.describe(node))), like:\n  \(hint("slots"))")
+            return []
+        }
+        var slots: [SlotDefinition] = []
+        let types = SlotType.allCases.filter { $0 != .variant }.map(\.rawValue)
+        for item in items {
+            guard case .mapping(let mapping) = item else {
+                reader.report(item, "each slot should be a group of 'key: value' lines, like:\n  \(hint("slots"))")
+                continue
+            }
+            var name: Located<String>?
+            var type: SlotType?
+            var prompt: String?
+            var slotHint: String?
+            for entry in reader.entries(of: mapping, allowed: Self.slotKeys) {
+                switch entry.key {
+                case "name": name = reader.text(entry.value, key: "name", hint: "name: where")
+                case "type":
+                    if let text = reader.text(entry.value, key: "type", hint: "type: text") {
+                        if let known = SlotType(rawValue: text.value), known != .variant {
+                            type = known
+                        } else {
+                            let suggestion = NodeReader.suggestion(for: text.value, among: types)
+                            reader.report(
+                                text.location,
+                                "unknown slot type '\(text.value)'"
+                                    + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+                                    + ": use one of \(types.joined(separator: ", "))")
+                        }
+                    }
+                case "prompt":
+                    prompt = reader.text(entry.value, key: "prompt", hint: "prompt: \"Where is it?\"")?.value
+                default:
+                    slotHint =
+                        reader.text(entry.value, key: "hint", hint: "hint: \"Please give a street name.\"")?.value
+                }
+            }
+            for (key, present) in [("name", name != nil), ("type", type != nil), ("prompt", prompt != nil)]
+            where !present && !mapping.keys.contains(where: { $0.string == key }) {
+                reader.report(item, "this slot has no '\(key)': a slot needs a name, a type and a prompt")
+            }
+            if let name, let type, let prompt {
+                slots.append(SlotDefinition(name: name, type: type, prompt: prompt, hint: slotHint))
+            }
+        }
+        return slots
     }
 
     private mutating func readAction(_ node: Node) -> IntentAction? {

@@ -23,12 +23,24 @@ public struct Brain: Sendable {
         let location: SourceLocation
         /// Terms of the title, to recognise the citizen picking it from a "Did you mean …?" question.
         let titleTerms: [Int32]
+        /// Values asked for when missing, in order.
+        let slots: [SlotDefinition]
+        let followUp: Bool
+        /// Whether a reply reads `{service.…}` fields (or a slot is a service), so a service must be known.
+        let needsService: Bool
+        /// The fixed service's index, or -1.
+        let serviceIndex: Int32
 
         init(
             id: String, title: String, replies: [ReplyTemplate], plainMessages: [[String]?], quickReplies: [String],
             setsContext: [String], requires: [String], action: IntentAction?, service: String?,
-            location: SourceLocation, titleTerms: [Int32]
+            location: SourceLocation, titleTerms: [Int32], slots: [SlotDefinition] = [], followUp: Bool = false,
+            needsService: Bool = false, serviceIndex: Int32 = -1
         ) {
+            self.slots = slots
+            self.followUp = followUp
+            self.needsService = needsService
+            self.serviceIndex = serviceIndex
             self.id = id
             self.title = title
             self.replies = replies
@@ -72,6 +84,17 @@ public struct Brain: Sendable {
     let intentRequires: [UInt64]
     let flagBits: [String: UInt64]
     let patterns: [PatternInfo]
+    let services: [Service]
+    let serviceIndex: [String: Int32]
+    /// Services named by one phrase (most groups have one service; an ambiguous alias has several).
+    let serviceGroups: [[Int32]]
+    let servicePhrases: PhraseTable
+    let variantPhrases: PhraseTable
+    let variantNames: [String]
+    /// The term that stands for any named service in the scorer's view of a message.
+    let serviceTerm: Int32
+    /// Per intent: its fixed service's index, or -1.
+    let intentService: [Int32]
     let pool = ScratchPool()
     /// The clarify message split around `{options}`.
     let clarifyMessage: (prefix: String, suffix: String)
@@ -86,6 +109,12 @@ public struct Brain: Sendable {
 
     /// Whether an intent with this id exists.
     public func hasIntent(_ id: String) -> Bool { intentIndex[id] != nil }
+
+    /// Ids of all services, in content order.
+    public var serviceIDs: [String] { services.map(\.id) }
+
+    /// Whether a service with this id exists.
+    public func hasService(_ id: String) -> Bool { serviceIndex[id] != nil }
 
     /// The service an intent belongs to, if any.
     public func service(ofIntent id: String) -> String? {

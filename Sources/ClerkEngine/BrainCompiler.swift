@@ -73,6 +73,8 @@ struct BrainCompiler {
     private var lexicon: LexiconBuilder!
     private var substitutions = SubstitutionTrie(rules: [])
     private var conceptIDs: [String: Int32] = [:]
+    private var serviceTerm: Int32 = -1
+    private var servicePhrases = PhraseTable([])
     static let maxPathsPerPattern = 1024
     static let maxDocumentsPerPattern = 16
 
@@ -122,6 +124,65 @@ struct BrainCompiler {
             }
             conceptIDs[concept.name.value] = Int32(conceptMembers.count)
             conceptMembers.append(concept.members.map { terms(of: $0.value) })
+        }
+
+        // Services: names and aliases become phrases; a phrase several services share is ambiguous.
+        serviceTerm = lexicon.terms.insert("\u{1}service")
+        var services: [Service] = []
+        var serviceIndex: [String: Int32] = [:]
+        var phraseServices: [[Int32]: [Int32]] = [:]
+        var phraseOrder: [[Int32]] = []
+        var variantNames: [String] = []
+        for definition in source.services {
+            let id = definition.id.value
+            if serviceIndex[id] != nil {
+                error(definition.id.location, "service '\(id)' is defined twice")
+                continue
+            }
+            let number = Int32(services.count)
+            var nameTerms = Set<Int32>()
+            for phrase in [definition.name] + definition.aliases {
+                let phraseTerms = terms(of: phrase.value)
+                guard !phraseTerms.isEmpty else {
+                    error(phrase.location, "'\(phrase.value)' has no words to recognise")
+                    continue
+                }
+                nameTerms.formUnion(phraseTerms)
+                if phraseServices[phraseTerms] == nil { phraseOrder.append(phraseTerms) }
+                if !(phraseServices[phraseTerms]?.contains(number) ?? false) {
+                    phraseServices[phraseTerms, default: []].append(number)
+                }
+            }
+            for entry in definition.fields where entry.key != "office" {
+                guard case .map(let parts) = entry.value else { continue }
+                for part in parts where !variantNames.contains(part.key) { variantNames.append(part.key) }
+            }
+            serviceIndex[id] = number
+            services.append(
+                Service(id: id, name: definition.name.value, fields: .map(definition.fields), nameTerms: nameTerms))
+        }
+        var serviceGroups: [[Int32]] = []
+        var groupIndex: [[Int32]: Int32] = [:]
+        var servicePhraseList: [(terms: [Int32], value: Int32)] = []
+        for phrase in phraseOrder {
+            let group = phraseServices[phrase]!
+            let index =
+                groupIndex[group]
+                ?? {
+                    serviceGroups.append(group)
+                    groupIndex[group] = Int32(serviceGroups.count - 1)
+                    return Int32(serviceGroups.count - 1)
+                }()
+            servicePhraseList.append((phrase, index))
+        }
+        servicePhrases = PhraseTable(servicePhraseList)
+        // Variants: the keys of grouped fields (fee: {adult, child}), and the words of a concept of that name.
+        var variantPhraseList: [(terms: [Int32], value: Int32)] = []
+        for (number, name) in variantNames.enumerated() {
+            variantPhraseList.append((terms(of: String(name.map { $0 == "_" ? " " : $0 })), Int32(number)))
+            if let concept = source.concepts.first(where: { $0.name.value == name }) {
+                for member in concept.members { variantPhraseList.append((terms(of: member.value), Int32(number))) }
+            }
         }
 
         // Context flags become bits.
@@ -188,12 +249,32 @@ struct BrainCompiler {
                     trieBuilder.insert(path.steps, terminal: terminal)
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
-                        documents.append((intentNumber, path.literalTerms, false, pattern.value))
+                        documents.append((intentNumber, collapse(path.literalTerms), false, pattern.value))
                     }
                 }
             }
+            var fixedService: Int32 = -1
+            if let name = definition.service {
+                if let index = serviceIndex[name] {
+                    fixedService = index
+                } else if !source.services.isEmpty || name != "" {
+                    let known = serviceIndex.keys.sorted()
+                    let suggestion = Self.closest(name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+                    error(
+                        definition.id.location,
+                        "intent '\(id)' names service '\(name)', but no knowledge file defines it\(suggestion)")
+                    hasProblem = true
+                }
+            }
+            var slotNames = Set<String>()
+            for slot in definition.slots {
+                if !slotNames.insert(slot.name.value).inserted {
+                    error(slot.name.location, "slot '\(slot.name.value)' is declared twice")
+                    hasProblem = true
+                }
+            }
             for example in definition.examples {
-                let exampleTerms = terms(of: example.value)
+                let exampleTerms = collapse(terms(of: example.value))
                 if exampleTerms.isEmpty {
                     error(example.location, "this example has no words")
                     hasProblem = true
@@ -201,10 +282,34 @@ struct BrainCompiler {
                 documents.append((intentNumber, exampleTerms, true, example.value))
             }
             var replies: [ReplyTemplate] = []
+            var needsService = definition.slots.contains { $0.type == .service }
             for reply in definition.replies {
                 do {
                     let template = try ReplyTemplate(reply.value)
-                    for name in template.placeholders where !captureNames.contains(name) {
+                    for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
+                        needsService = true
+                        let path = name.split(separator: ".").dropFirst().map(String.init)
+                        guard !path.isEmpty, !services.isEmpty || source.services.isEmpty else { continue }
+                        if fixedService >= 0 {
+                            if services[Int(fixedService)].fields.value(at: path) == nil {
+                                error(
+                                    reply.location,
+                                    "the reply uses {\(name)}, but service '\(services[Int(fixedService)].id)' "
+                                        + "has no field '\(path.joined(separator: "."))'")
+                                hasProblem = true
+                            }
+                        } else if !services.contains(where: { $0.fields.value(at: path) != nil }) {
+                            error(
+                                reply.location,
+                                "the reply uses {\(name)}, but no service has a field "
+                                    + "'\(path.joined(separator: "."))'")
+                            hasProblem = true
+                        }
+                    }
+                    for name in template.placeholders
+                    where !captureNames.contains(name) && !slotNames.contains(name) && name != "service"
+                        && name != "variant" && !name.hasPrefix("service.")
+                    {
                         let known = captureNames.sorted().joined(separator: ", ")
                         error(
                             reply.location,
@@ -219,6 +324,12 @@ struct BrainCompiler {
                     hasProblem = true
                 }
             }
+            if needsService && services.isEmpty {
+                error(
+                    definition.id.location,
+                    "intent '\(id)' answers from service fields, but there are no services: add files to knowledge/")
+                hasProblem = true
+            }
             if definition.replies.isEmpty && definition.action == nil {
                 error(definition.id.location, "intent '\(id)' has no reply")
                 hasProblem = true
@@ -232,7 +343,9 @@ struct BrainCompiler {
                     id: id, title: title, replies: replies, plainMessages: replies.map { $0.plain.map { [$0] } },
                     quickReplies: definition.quickReplies,
                     setsContext: definition.setsContext, requires: definition.requires, action: definition.action,
-                    service: definition.service, location: definition.id.location, titleTerms: terms(of: title)))
+                    service: definition.service, location: definition.id.location, titleTerms: terms(of: title),
+                    slots: definition.slots, followUp: definition.followUp, needsService: needsService,
+                    serviceIndex: fixedService))
         }
 
         let protectedBuilder = source.settings.protectedWords.reduce(into: ByteTable.Builder()) { builder, word in
@@ -252,7 +365,10 @@ struct BrainCompiler {
             documents: scorer.documentCount, vocabulary: lexicon.surfaces.count, terms: lexicon.terms.count)
         return Brain(
             lexicon: builtLexicon, trie: trie, scorer: scorer, intents: intents, intentIndex: intentIndex,
-            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns,
+            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, services: services,
+            serviceIndex: serviceIndex, serviceGroups: serviceGroups, servicePhrases: servicePhrases,
+            variantPhrases: PhraseTable(variantPhraseList), variantNames: variantNames, serviceTerm: serviceTerm,
+            intentService: intents.map(\.serviceIndex),
             clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)
     }
@@ -266,6 +382,30 @@ struct BrainCompiler {
     /// Terms of a content text after substitutions.
     private mutating func terms(of text: String) -> [Int32] {
         substitute(lexicon.surfaceIDs(of: text)).map { lexicon.term(ofSurface: $0) }
+    }
+
+    /// Named services replaced by the shared service term, as the scorer sees messages.
+    private func collapse(_ terms: [Int32]) -> [Int32] {
+        guard !servicePhrases.isEmpty else { return terms }
+        var result: [Int32] = []
+        var index = 0
+        while index < terms.count {
+            if let (length, _) = servicePhrases.longestMatch(terms, from: index) {
+                result.append(serviceTerm)
+                index += length
+            } else {
+                result.append(terms[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    /// The closest known name to a misspelt one, for "did you mean" hints.
+    static func closest(_ name: String, among known: [String]) -> String? {
+        let best = known.map { ($0, EditDistance.osa(name, $0)) }.min { $0.1 < $1.1 }
+        guard let best, best.1 <= max(2, name.count / 3) else { return nil }
+        return best.0
     }
 
     private func substitute(_ surfaces: [Int32]) -> [Int32] {
@@ -319,6 +459,7 @@ struct BrainCompiler {
                 }
             case .slot(let name, let type):
                 for i in paths.indices {
+                    if type == .service { paths[i].literalTerms.append(serviceTerm) }
                     paths[i].steps.append(.slot(type))
                     paths[i].typedElements += 1
                     paths[i].captureNames.append(name)

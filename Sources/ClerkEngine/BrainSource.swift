@@ -80,13 +80,21 @@ public struct IntentDefinition: Sendable, Hashable {
     public var service: String?
     /// What the engine should do besides replying; `escalate` hands the conversation to a person.
     public var action: IntentAction?
+    /// Values the intent needs before it can answer, asked for in order when the message lacks them.
+    public var slots: [SlotDefinition]
+    /// A follow-up ("and for my child?", "what about an ID card?"): answers the conversation's last intent
+    /// again with the service or variant this message names; its own reply is used when there is nothing to
+    /// follow up.
+    public var followUp: Bool
 
     public init(
         id: Located<String>, title: String? = nil, patterns: [Located<String>] = [],
         examples: [Located<String>] = [], replies: [Located<String>] = [], quickReplies: [String] = [],
         setsContext: [String] = [], requires: [String] = [], priority: Int = 0, service: String? = nil,
-        action: IntentAction? = nil
+        action: IntentAction? = nil, slots: [SlotDefinition] = [], followUp: Bool = false
     ) {
+        self.slots = slots
+        self.followUp = followUp
         self.id = id
         self.title = title
         self.patterns = patterns
@@ -101,10 +109,31 @@ public struct IntentDefinition: Sendable, Hashable {
     }
 }
 
+/// A value an intent asks for when the message does not give it (slot filling).
+public struct SlotDefinition: Sendable, Hashable {
+    /// The name replies use (`{where}`) and patterns capture (`{where:text}`).
+    public var name: Located<String>
+    /// What a valid answer is: a typed value (`date`, `number`, `ticket`, `postcode`, `service`) or any `text`.
+    public var type: SlotType
+    /// The question asked when the value is missing.
+    public var prompt: String
+    /// Said before the question again when an answer was not valid.
+    public var hint: String?
+
+    public init(name: Located<String>, type: SlotType, prompt: String, hint: String? = nil) {
+        self.name = name
+        self.type = type
+        self.prompt = prompt
+        self.hint = hint
+    }
+}
+
 /// Actions an intent can ask for besides its reply.
 public enum IntentAction: String, Sendable, Hashable, Codable, CaseIterable {
     /// Offer or start a handoff to a human agent.
     case escalate
+    /// Look up the ticket named by the intent's `ticket` slot and tell its status.
+    case ticketStatus = "ticket_status"
 }
 
 /// A named list of words or phrases, referenced from patterns as `~name`.
@@ -149,6 +178,17 @@ public struct PolicySettings: Sendable, Hashable, Codable {
     public var clarifyMessage: String = "Did you mean {options}?"
     /// Words that are never spelling-corrected (names, places), in addition to numbers and references.
     public var protectedWords: [String] = []
+    /// Asked when an answer needs a service and neither the message nor the conversation names one.
+    public var askServiceMessage: String = "Which service is this about? For example: {examples}."
+    /// Asked when a word fits several services: `{options}` is replaced by their names.
+    public var chooseServiceMessage: String = "Which one do you mean: {options}?"
+    /// Said when a service's file lacks the field an answer needs.
+    public var missingFieldMessage: String = "I do not have that information about {service} yet."
+    /// Said after too many answers to a question that were not valid.
+    public var slotGiveUpMessage: String =
+        "I am sorry, I could not get that. Shall I pass this to a person who can help?"
+    /// Answers to a question that may be invalid before the engine gives up and offers a person.
+    public var slotAttempts: Int = 3
 
     public init() {}
 }
@@ -156,6 +196,8 @@ public struct PolicySettings: Sendable, Hashable, Codable {
 /// Everything the content files say, ready to be compiled into a ``Brain``.
 public struct BrainSource: Sendable, Hashable {
     public var intents: [IntentDefinition]
+    /// Public services from `knowledge/`, answered by aspect intents.
+    public var services: [ServiceDefinition] = []
     public var concepts: [ConceptDefinition]
     public var substitutions: [SubstitutionDefinition]
     public var settings: PolicySettings
@@ -172,5 +214,52 @@ public struct BrainSource: Sendable, Hashable {
         self.substitutions = substitutions
         self.settings = settings
         self.language = language
+    }
+}
+
+/// One public service from a knowledge file: its names and every field replies can use.
+public struct ServiceDefinition: Sendable, Hashable {
+    /// Unique id such as `passport` (the file name).
+    public var id: Located<String>
+    /// The name shown to citizens ("Passport"); also recognised in messages.
+    public var name: Located<String>
+    /// Other words citizens use for it ("travel document"); an alias shared by several services makes the
+    /// engine ask which one is meant.
+    public var aliases: [Located<String>]
+    /// Every field of the file (including `name`), as replies reach them: `{service.fee.child}`.
+    public var fields: [FieldEntry]
+
+    public init(id: Located<String>, name: Located<String>, aliases: [Located<String>], fields: [FieldEntry]) {
+        self.id = id
+        self.name = name
+        self.aliases = aliases
+        self.fields = fields
+    }
+}
+
+/// A named field of a service.
+public struct FieldEntry: Sendable, Hashable {
+    public var key: String
+    public var value: FieldValue
+
+    public init(_ key: String, _ value: FieldValue) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A service field's value: a text, a list (documents), or named parts (fee variants, ways to apply).
+public indirect enum FieldValue: Sendable, Hashable {
+    case text(String)
+    case list([String])
+    case map([FieldEntry])
+
+    /// The value at a dotted path below this one (`["fee", "child"]`).
+    public func value(at path: some Collection<String>) -> FieldValue? {
+        guard let first = path.first else { return self }
+        guard case .map(let entries) = self, let entry = entries.first(where: { $0.key == first }) else {
+            return nil
+        }
+        return entry.value.value(at: path.dropFirst())
     }
 }

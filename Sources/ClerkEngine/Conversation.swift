@@ -11,8 +11,35 @@ public struct ConversationState: Sendable, Hashable, Codable {
     public var consecutiveMisses = 0
     /// Intents offered in a "Did you mean …?" question, in the order offered.
     public var pendingChoices: [String] = []
+    /// The service the conversation is about: named last, or used by the last answer.
+    public var currentService: String?
+    /// The variant last named for the current service ("child"), if any.
+    public var variant: String?
+    /// A question the engine asked and waits for an answer to.
+    public var pending: PendingQuestion?
 
     public init() {}
+}
+
+/// A question the engine asked to complete an answer: a missing value (slot filling) or which service.
+public struct PendingQuestion: Sendable, Hashable, Codable {
+    /// The intent that answers once the question is answered.
+    public var intent: String
+    /// The slot asked for; `nil` when the question is which service.
+    public var slot: String?
+    /// Services offered when a word fitted several (ids, in the order offered).
+    public var services: [String] = []
+    /// Values given so far, by slot name.
+    public var values: [String: String] = [:]
+    /// Answers to this question that were not valid.
+    public var failedAttempts = 0
+
+    public init(intent: String, slot: String?, services: [String] = [], values: [String: String] = [:]) {
+        self.intent = intent
+        self.slot = slot
+        self.services = services
+        self.values = values
+    }
 }
 
 /// The engine's reply to one message.
@@ -25,6 +52,8 @@ public struct Turn: Sendable {
         case clarify([String])
         /// Nothing matched well enough.
         case miss
+        /// The engine asked for something `intent` needs: a slot's value, or (`slot` = "service") which service.
+        case ask(intent: String, slot: String)
     }
 
     /// What an answer rested on.
@@ -48,6 +77,12 @@ public struct Turn: Sendable {
     public var state: ConversationState
     /// What the answering pattern captured; kept as positions in the message until someone asks.
     public var captured: Captures
+    /// The service the answer is about, if any.
+    public var service: String?
+    /// Values of the intent's slots, once all are given (for tickets and reports).
+    public var slots: [String: String] = [:]
+    /// Links to show besides the messages (the source of a service answer).
+    public var links: [TurnLink] = []
 
     /// Captured values by name (`1`, `2`… for wildcards; slot and concept names), as the citizen wrote them.
     public var captures: [String: String] { captured.dictionary }
@@ -59,10 +94,23 @@ public struct Turn: Sendable {
     }
 }
 
+/// A link offered with a turn.
+public struct TurnLink: Sendable, Hashable, Codable {
+    public var title: String
+    public var url: String
+
+    public init(title: String, url: String) {
+        self.title = title
+        self.url = url
+    }
+}
+
 /// Things a turn asks the surrounding service to do.
 public enum TurnAction: Sendable, Hashable {
     /// Hand the conversation to a human agent.
     case escalate(reason: EscalationReason)
+    /// Tell the citizen the status of this ticket (a reference such as `T-1042`, as written).
+    case ticketStatus(reference: String)
 }
 
 /// Why the engine asked for a human.
@@ -71,6 +119,8 @@ public enum EscalationReason: String, Sendable, Hashable, Codable {
     case requested
     /// The engine missed several times in a row.
     case repeatedMisses = "repeated_misses"
+    /// The citizen could not give a value the engine asked for.
+    case unansweredQuestion = "unanswered_question"
 }
 
 /// Values a pattern captured, as the citizen wrote them. Stored as byte ranges of the message, so a turn that

@@ -55,9 +55,16 @@ public struct Explanation: Sendable, Codable, Hashable {
     public var normalized: [String] = []
     public var patternMatches: [PatternCandidate] = []
     public var scored: [ScoredCandidate] = []
-    /// `answer`, `clarify` or `miss`.
+    /// `answer`, `clarify`, `ask` or `miss`.
     public var outcome: String = "miss"
     public var intent: String?
+    /// Services and variants the message names, as "service passport (from 'pasport')".
+    public var entities: [String] = []
+    /// The service the answer is about, and where it came from (the message, the conversation, a choice).
+    public var service: String?
+    public var variant: String?
+    /// Slot values the answer used.
+    public var slots: [String: String] = [:]
     public var confidence: Double?
     /// The decisive reason, in words.
     public var reason: String = ""

@@ -202,6 +202,11 @@ struct PatternParser {
         guard !name.isEmpty else {
             throw SyntaxError(offset: start, message: "a capture needs a name and a type, as in {when:date}")
         }
+        // `{service}` and `{variant}` are short for `{service:service}` and `{variant:variant}`.
+        if position < chars.count, chars[position] == UInt8(ascii: "}"), name == "service" || name == "variant" {
+            position += 1
+            return .slot(name: name, type: name == "service" ? .service : .variant)
+        }
         guard position < chars.count, chars[position] == UInt8(ascii: ":") else {
             throw SyntaxError(
                 offset: position, message: "a capture needs a type after ':', as in {\(name):number}")

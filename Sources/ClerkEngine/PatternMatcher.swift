@@ -12,8 +12,10 @@ extension PatternTrie {
     /// conversation's context. Ranking: an intent that requires context beats one that does not; then
     /// ``Specificity`` (more literal words, then more concept/typed elements, then fewer wildcards, then higher
     /// priority); then the pattern written first.
+    /// An intent with a fixed service (`intentService` ≥ 0) is eligible only when `active` is empty or holds it.
     func match(
-        _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, scratch: Scratch, trace: Trace?
+        _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, intentService: [Int32],
+        active: [Int32], scratch: Scratch, trace: Trace?
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
@@ -25,7 +27,8 @@ extension PatternTrie {
                     intentRequires.withUnsafeBufferPointer { requires -> PatternMatch? in
                         var search = Search(
                             trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
-                            intentRequires: requires, contextMask: contextMask, scratch: scratch, trace: trace)
+                            intentRequires: requires, contextMask: contextMask, intentService: intentService,
+                            active: active, scratch: scratch, trace: trace)
                         search.visit(0, 0)
                         guard search.best >= 0 else { return nil }
                         return PatternMatch(terminal: search.best, captures: search.bestCaptures)
@@ -46,6 +49,8 @@ private struct Search {
     unowned(unsafe) let utterance: Utterance
     let intentRequires: UnsafeBufferPointer<UInt64>
     let contextMask: UInt64
+    let intentService: [Int32]
+    let active: [Int32]
     unowned(unsafe) let scratch: Scratch
     unowned(unsafe) let visited: VisitedSet
     let captureStack: UnsafeMutablePointer<Range<Int>>
@@ -60,9 +65,11 @@ private struct Search {
     init(
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
-        utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64, scratch: Scratch,
-        trace: Trace?
+        utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64,
+        intentService: [Int32], active: [Int32], scratch: Scratch, trace: Trace?
     ) {
+        self.intentService = intentService
+        self.active = active
         self.trie = trie
         self.arena = arena
         self.terminals = terminals
@@ -170,7 +177,8 @@ private struct Search {
     private mutating func consider(_ index: Int32) {
         let terminal = terminals[Int(index)]
         let requires = intentRequires[Int(terminal.intent)]
-        let eligible = requires & ~contextMask == 0
+        let fixed = intentService[Int(terminal.intent)]
+        let eligible = requires & ~contextMask == 0 && (fixed < 0 || active.isEmpty || active.contains(fixed))
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
         let contextBound = requires != 0

@@ -26,41 +26,64 @@ extension Brain {
 
     // MARK: - The decision
 
-    func decide(_ message: String, _ state: ConversationState, scratch: Scratch, trace: Trace?) -> Turn {
+    func decide(_ message: String, _ given: ConversationState, scratch: Scratch, trace: Trace?) -> Turn {
         lexicon.analyze(message, scratch: scratch, trace: trace)
         let utterance = scratch.utterance
-        trace?.explanation.normalized = (0..<utterance.count).map {
-            utterance.terms[$0] >= 0 ? lexicon.terms.key(utterance.terms[$0]) : "?" + utterance.text($0)
+        recognizeEntities(utterance)
+        if let trace {
+            trace.explanation.normalized = (0..<utterance.count).map {
+                utterance.terms[$0] >= 0 ? lexicon.terms.key(utterance.terms[$0]) : "?" + utterance.text($0)
+            }
+            explainEntities(trace, utterance, message)
         }
+        // A reloaded brain may no longer know what the conversation refers to: forget it quietly.
+        var state = given
+        if let service = state.currentService, serviceIndex[service] == nil {
+            state.currentService = nil
+            state.variant = nil
+        }
+        if let pending = state.pending, intentIndex[pending.intent] == nil { state.pending = nil }
         var contextMask: UInt64 = 0
         for flag in state.context { contextMask |= flagBits[flag] ?? 0 }
+        let active = activeServices(utterance, state)
+
+        // 0. The answer to a question the engine asked.
+        if let pending = state.pending {
+            if let turn = continuePending(
+                pending, message: message, utterance: utterance, state: state, contextMask: contextMask,
+                active: active, scratch: scratch, trace: trace)
+            {
+                return turn
+            }
+            state.pending = nil
+        }
 
         // 1. A pick from the options of a "Did you mean …?" question.
         if !state.pendingChoices.isEmpty, let choice = pickedChoice(state.pendingChoices, utterance) {
             trace?.explanation.reason = "the message picks '\(intents[Int(choice)].id)' from the options offered"
-            return answer(choice, confidence: 1, via: .choice, captures: .none, state: state, trace: trace)
+            return answer(
+                choice, confidence: 1, via: .choice, captures: .none, message: message, utterance: utterance,
+                state: state, trace: trace)
         }
 
         // 2. The most specific pattern that covers the whole message.
-        if var match = trie.match(
-            utterance, intentRequires: intentRequires, contextMask: contextMask, scratch: scratch, trace: trace)
+        if let (terminal, captures) = patternMatch(
+            message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
         {
-            let terminal = trie.terminals[Int(match.terminal)]
-            // Token ranges become byte ranges of the message, in place (the array is not shared).
-            for index in match.captures.indices {
-                match.captures[index] = utterance.originalRange(match.captures[index])
-            }
-            let captures = Captures(
-                names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: match.captures, message: message)
-            if let trace { explainPatterns(trace, winner: match.terminal) }
-            return answer(terminal.intent, confidence: 1, via: .pattern, captures: captures, state: state, trace: trace)
+            if let trace { explainPatterns(trace, winner: terminal) }
+            return answer(
+                trie.terminals[Int(terminal)].intent, confidence: 1, via: .pattern, captures: captures,
+                message: message, utterance: utterance, state: state, trace: trace)
         }
 
-        // 3. The example scorer.
-        scorer.score(utterance, floor: Float(settings.clarifyThreshold), scratch: scratch)
-        if contextMask != ~0 {
-            // Drop candidates whose intent needs context the conversation lacks (in place: no allocation).
-            scratch.candidates.removeAll { intentRequires[Int($0.intent)] & ~contextMask != 0 }
+        // 3. The example scorer, on the message with named services as one shared word.
+        let scored = collapseServices(utterance, into: scratch.collapsed)
+        scorer.score(scored, floor: Float(settings.clarifyThreshold), scratch: scratch)
+        if contextMask != ~0 || !active.isEmpty {
+            // Drop candidates whose intent needs context the conversation lacks, or belongs to another service.
+            scratch.candidates.removeAll {
+                intentRequires[Int($0.intent)] & ~contextMask != 0 || !serviceFits(Int($0.intent), active)
+            }
         }
         let eligible = scratch.candidates
         if let trace { explainScores(trace, eligible, queryMass: Double(scratch.queryMass)) }
@@ -74,7 +97,8 @@ extension Brain {
                     format: "closest examples score %.2f, at or above the answer threshold %.2f and %.2f ahead",
                     score, settings.answerThreshold, score - second)
                 return answer(
-                    first.intent, confidence: score, via: .examples, captures: .none, state: state, trace: trace)
+                    first.intent, confidence: score, via: .examples, captures: .none, message: message,
+                    utterance: utterance, state: state, trace: trace)
             }
             if score >= settings.clarifyThreshold {
                 var options = [first.intent]
@@ -89,12 +113,47 @@ extension Brain {
                             format: "best score %.2f is %@, so asking which was meant", score,
                             clear ? "below the answer threshold" : "too close to the next one")
                 }
-                return clarify(options, state: state, trace: trace)
+                return clarify(options, state: state, utterance: utterance, trace: trace)
             }
         }
         trace?.explanation.reason = String(
             format: "nothing scored at or above the clarify threshold %.2f", settings.clarifyThreshold)
         return miss(state: state, trace: trace)
+    }
+
+    /// The services an intent with a fixed service must belong to: those the message names, or else the
+    /// conversation's current one. Empty when neither is known.
+    private func activeServices(_ utterance: Utterance, _ state: ConversationState) -> [Int32] {
+        let named = mentionedServices(utterance)
+        if !named.isEmpty { return named }
+        if let current = state.currentService, let index = serviceIndex[current] { return [index] }
+        return []
+    }
+
+    @inline(__always)
+    private func serviceFits(_ intent: Int, _ active: [Int32]) -> Bool {
+        let fixed = intentService[intent]
+        return fixed < 0 || active.isEmpty || active.contains(fixed)
+    }
+
+    private func patternMatch(
+        _ message: String, _ utterance: Utterance, contextMask: UInt64, active: [Int32], scratch: Scratch,
+        trace: Trace?
+    ) -> (Int32, Captures)? {
+        guard
+            var match = trie.match(
+                utterance, intentRequires: intentRequires, contextMask: contextMask, intentService: intentService,
+                active: active, scratch: scratch, trace: trace)
+        else { return nil }
+        let terminal = trie.terminals[Int(match.terminal)]
+        // Token ranges become byte ranges of the message, in place (the array is not shared).
+        for index in match.captures.indices {
+            match.captures[index] = utterance.originalRange(match.captures[index])
+        }
+        return (
+            match.terminal,
+            Captures(names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: match.captures, message: message)
+        )
     }
 
     private func pickedChoice(_ choices: [String], _ utterance: Utterance) -> Int32? {
@@ -108,55 +167,331 @@ extension Brain {
         return offered.first { intents[Int($0)].titleTerms.elementsEqual(utterance.terms) }
     }
 
-    // MARK: - Building turns
+    // MARK: - Questions the engine asked
 
-    private func answer(
-        _ intentNumber: Int32, confidence: Double, via evidence: Turn.Evidence, captures: Captures,
-        state: ConversationState, trace: Trace?
-    ) -> Turn {
+    /// Handles the answer to a pending question; nil when the message is about something else.
+    private func continuePending(
+        _ pending: PendingQuestion, message: String, utterance: Utterance, state: ConversationState,
+        contextMask: UInt64, active: [Int32], scratch: Scratch, trace: Trace?
+    ) -> Turn? {
+        guard let intentNumber = intentIndex[pending.intent] else { return nil }
         let intent = intents[Int(intentNumber)]
+        guard let slotName = pending.slot else {
+            // Which service?
+            guard let service = pickedService(pending.services, utterance) else { return nil }
+            trace?.explanation.reason =
+                "the message answers the question which service: '\(services[Int(service)].id)'"
+            return answer(
+                intentNumber, confidence: 1, via: .choice, captures: .none, message: message, utterance: utterance,
+                state: state, values: pending.values, pickedService: service, trace: trace)
+        }
+        guard let slot = intent.slots.first(where: { $0.name.value == slotName }) else { return nil }
+        var values = pending.values
+        var picked: Int32?
+        // A typed value answers the question even when it would also match a pattern ("passport" for a service).
+        let typed = slot.type == .text ? nil : slotValue(slot.type, in: utterance, message: message, service: &picked)
+        // Otherwise a message that fully matches another intent's pattern changes the subject.
+        if typed == nil,
+            let (terminal, _) = patternMatch(
+                message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: nil),
+            trie.terminals[Int(terminal)].intent != intentNumber
+        {
+            trace?.note(
+                "the message matches a pattern of '\(intents[Int(trie.terminals[Int(terminal)].intent)].id)', "
+                    + "so the question about \(slotName) is dropped")
+            return nil
+        }
+        if let value = typed
+            ?? (slot.type == .text ? slotValue(.text, in: utterance, message: message, service: &picked) : nil)
+        {
+            values[slotName] = value
+            trace?.explanation.reason = "the message gives \(slotName) = \(value), asked for by '\(intent.id)'"
+            return answer(
+                intentNumber, confidence: 1, via: .choice, captures: .none, message: message, utterance: utterance,
+                state: state, values: values, pickedService: picked, trace: trace)
+        }
         var next = state
         next.turnCount += 1
+        next.pendingChoices = []
+        var question = pending
+        question.failedAttempts += 1
+        if question.failedAttempts >= settings.slotAttempts {
+            next.pending = nil
+            if let trace {
+                trace.explanation.outcome = "miss"
+                trace.explanation.reason =
+                    "no valid \(slot.type.rawValue) for \(slotName) after \(question.failedAttempts) tries; "
+                    + "offering a person"
+            }
+            return Turn(
+                outcome: .miss, messages: [settings.slotGiveUpMessage], quickReplies: [],
+                actions: [.escalate(reason: .unansweredQuestion)], state: next, captured: .none,
+                service: next.currentService, slots: values)
+        }
+        next.pending = question
+        if let trace {
+            trace.explanation.outcome = "ask"
+            trace.explanation.intent = intent.id
+            trace.explanation.reason = "the message is not a valid \(slot.type.rawValue) for \(slotName); asking again"
+        }
+        let text = [slot.hint, slot.prompt].compactMap { $0 }.joined(separator: " ")
+        return Turn(
+            outcome: .ask(intent: intent.id, slot: slotName), messages: [text], quickReplies: [], actions: [],
+            state: next, captured: .none, service: next.currentService)
+    }
+
+    /// The service a message picks among `offered` ids: by number, by naming one, or by a word only one of
+    /// them has ("the taxi one").
+    private func pickedService(_ offered: [String], _ utterance: Utterance) -> Int32? {
+        let candidates = offered.compactMap { serviceIndex[$0] }
+        if utterance.count == 1, utterance.kind(0) == .number, let number = Int(utterance.text(0)),
+            (1...max(1, candidates.count)).contains(number), number <= candidates.count
+        {
+            return candidates[number - 1]
+        }
+        for mention in utterance.mentions where mention.kind == .service {
+            let group = serviceGroups[Int(mention.value)]
+            if group.count == 1 { return group[0] }
+            let common = group.filter { candidates.contains($0) }
+            if common.count == 1 { return common[0] }
+        }
+        guard !candidates.isEmpty else { return nil }
+        let words = Set(utterance.terms.filter { $0 >= 0 })
+        let overlaps = candidates.map { services[Int($0)].nameTerms.intersection(words).count }
+        guard let best = overlaps.max(), best > 0, overlaps.filter({ $0 == best }).count == 1 else { return nil }
+        return candidates[overlaps.firstIndex(of: best)!]
+    }
+
+    /// A value of `type` found in the message, as the citizen wrote it (a service: its id).
+    private func slotValue(
+        _ type: SlotType, in utterance: Utterance, message: String, service: inout Int32?
+    )
+        -> String?
+    {
+        switch type {
+        case .text:
+            let text = message.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : text
+        case .service:
+            for mention in utterance.mentions where mention.kind == .service {
+                let group = serviceGroups[Int(mention.value)]
+                if group.count == 1 {
+                    service = group[0]
+                    return services[Int(group[0])].id
+                }
+            }
+            return nil
+        default:
+            for index in 0..<utterance.count {
+                var longest = 0
+                type.forEachMatch(in: utterance, at: index) { longest = max(longest, $0) }
+                if longest > 0 { return originalText(message, utterance.originalRange(index..<(index + longest))) }
+            }
+            return nil
+        }
+    }
+
+    private func originalText(_ message: String, _ range: Range<Int>) -> String {
+        String(decoding: message.utf8.dropFirst(range.lowerBound).prefix(range.count), as: UTF8.self)
+    }
+
+    // MARK: - Building turns
+
+    /// The answer of an intent: resolves its service and variant, asks for what is missing, renders the reply.
+    private func answer(
+        _ intentNumber: Int32, confidence: Double, via evidence: Turn.Evidence, captures: Captures, message: String,
+        utterance: Utterance, state: ConversationState, values given: [String: String] = [:],
+        pickedService: Int32? = nil, trace: Trace?
+    ) -> Turn {
+        var intent = intents[Int(intentNumber)]
+        // A follow-up answers the last intent again with what this message adds.
+        if intent.followUp, let last = state.lastIntent, let lastNumber = intentIndex[last],
+            intents[Int(lastNumber)].needsService, !intents[Int(lastNumber)].followUp
+        {
+            trace?.note("'\(intent.id)' follows up on the last answer, '\(last)'")
+            intent = intents[Int(lastNumber)]
+        }
+        var next = state
+        next.turnCount += 1
+        next.pendingChoices = []
+        next.pending = nil
+
+        // The service: picked, fixed, named in the message, or the conversation's.
+        var service: Int32? = pickedService
+        var serviceSource = "picked from the options"
+        if service == nil, intent.serviceIndex >= 0 {
+            service = intent.serviceIndex
+            serviceSource = "the intent's own service"
+        }
+        if service == nil, let mention = utterance.mentions.first(where: { $0.kind == .service }) {
+            let group = serviceGroups[Int(mention.value)]
+            if group.count == 1 {
+                service = group[0]
+                serviceSource = "named in the message"
+            } else if let current = state.currentService.flatMap({ serviceIndex[$0] }), group.contains(current) {
+                service = current
+                serviceSource = "the conversation's service, among those the message may mean"
+            } else if intent.needsService {
+                return askService(intent, offering: group, values: given, state: next, trace: trace)
+            }
+        }
+        if service == nil, let id = given["service"], let index = serviceIndex[id] {
+            service = index
+            serviceSource = "given earlier"
+        }
+        if service == nil, intent.needsService, let current = state.currentService.flatMap({ serviceIndex[$0] }) {
+            service = current
+            serviceSource = "the conversation's service"
+        }
+        if service == nil, intent.needsService, !intent.slots.contains(where: { $0.type == .service }) {
+            return askService(intent, offering: [], values: given, state: next, trace: trace)
+        }
+        if let service {
+            let id = services[Int(service)].id
+            if id != state.currentService { next.variant = nil }
+            next.currentService = id
+            trace?.explanation.service = "\(id) (\(serviceSource))"
+        }
+        if let mention = utterance.mentions.first(where: { $0.kind == .variant }) {
+            next.variant = variantNames[Int(mention.value)]
+        }
+        trace?.explanation.variant = next.variant
+
+        // Slots: captured by the pattern, given earlier, or found in the message; ask for the first missing one.
+        var values = given
+        for slot in intent.slots where values[slot.name.value] == nil {
+            let name = slot.name.value
+            if let captured = captures[name] {
+                values[name] = slot.type == .service ? service.map { services[Int($0)].id } ?? captured : captured
+            } else if slot.type == .service, let service, serviceSource != "the conversation's service" {
+                values[name] = services[Int(service)].id
+            } else if slot.type != .text && slot.type != .service {
+                var ignored: Int32?
+                if let found = slotValue(slot.type, in: utterance, message: message, service: &ignored) {
+                    values[name] = found
+                }
+            }
+            if values[name] == nil {
+                next.pending = PendingQuestion(intent: intent.id, slot: name, values: values)
+                if let trace {
+                    trace.explanation.outcome = "ask"
+                    trace.explanation.intent = intent.id
+                    trace.explanation.slots = values
+                    trace.explanation.reason +=
+                        (trace.explanation.reason.isEmpty ? "" : "; ")
+                        + "'\(intent.id)' needs \(name), so asking for it"
+                }
+                return Turn(
+                    outcome: .ask(intent: intent.id, slot: name), messages: [slot.prompt], quickReplies: [],
+                    actions: [], state: next, captured: captures, service: next.currentService, slots: values)
+            }
+        }
+
         next.lastIntent = intent.id
         next.context = intent.setsContext
         next.consecutiveMisses = 0
-        next.pendingChoices = []
+        let renderer = service.map { ServiceFieldRenderer(service: services[Int($0)], variant: next.variant) }
         var messages: [String] = []
+        var links: [TurnLink] = []
         if !intent.replies.isEmpty {
             let count = intent.replies.count
             let start = state.turnCount % count
-            if let plain = intent.plainMessages[start] {
+            if let plain = intent.plainMessages[start], renderer == nil {
                 messages = plain
             } else {
+                func value(_ name: String) -> String? {
+                    if let captured = captures[name] ?? values[name] {
+                        return name == "service" ? renderer?.render("") ?? captured : captured
+                    }
+                    if name == "service" { return renderer?.render("") }
+                    if name == "variant" { return next.variant.map(ServiceFieldRenderer.label) }
+                    if name.hasPrefix("service.") { return renderer?.render(name.dropFirst(8)) }
+                    return nil
+                }
                 var chosen: String?
                 for offset in 0..<count where chosen == nil {
-                    chosen = intent.replies[(start + offset) % count].render(captures)
+                    chosen = intent.replies[(start + offset) % count].render(value)
+                }
+                if chosen == nil, let renderer, intent.needsService {
+                    chosen = settings.missingFieldMessage.replacingPlaceholder("{service}", with: renderer.service.name)
+                    trace?.note("service '\(renderer.service.id)' lacks a field this reply needs")
                 }
                 // Only an answer from examples lacks captures; leave the placeholders out rather than fail.
-                messages.append(
-                    chosen ?? intent.replies[start].parts.map { if case .text(let t) = $0 { t } else { "" } }.joined())
+                messages.append(chosen ?? intent.replies[start].literalText)
+            }
+            if let renderer, let source = renderer.service.source, intent.needsService || intent.serviceIndex >= 0 {
+                links.append(TurnLink(title: renderer.service.name, url: source))
+                if let last = messages.last, !last.contains(source) {
+                    messages[messages.count - 1] = last + " Source: " + source
+                }
             }
         }
         var actions: [TurnAction] = []
-        if intent.action == .escalate {
+        switch intent.action {
+        case .escalate:
             actions.append(.escalate(reason: .requested))
             if messages.isEmpty { messages.append(settings.escalationMessage) }
+        case .ticketStatus:
+            if let slot = intent.slots.first(where: { $0.type == .ticket }), let reference = values[slot.name.value] {
+                actions.append(.ticketStatus(reference: reference))
+            }
+        case nil:
+            break
         }
         if let trace {
             trace.explanation.outcome = "answer"
             trace.explanation.intent = intent.id
             trace.explanation.confidence = confidence
+            trace.explanation.slots = values
         }
         return Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
-            quickReplies: intent.quickReplies, actions: actions, state: next, captured: captures)
+            quickReplies: intent.quickReplies, actions: actions, state: next, captured: captures,
+            service: service.map { services[Int($0)].id }, slots: values, links: links)
     }
 
-    private func clarify(_ options: [Int32], state: ConversationState, trace: Trace?) -> Turn {
+    /// Asks which service the citizen means: among `offering` (an ambiguous word), or any.
+    private func askService(
+        _ intent: Intent, offering: [Int32], values: [String: String], state: ConversationState, trace: Trace?
+    ) -> Turn {
+        var next = state
+        let ids = offering.map { services[Int($0)].id }
+        let names = offering.map { services[Int($0)].name }
+        next.pending = PendingQuestion(intent: intent.id, slot: nil, services: ids, values: values)
+        let text: String
+        if names.isEmpty {
+            let examples = services.prefix(3).map(\.name).joined(separator: ", ")
+            text = settings.askServiceMessage.replacingPlaceholder("{examples}", with: examples)
+        } else {
+            let list =
+                names.count == 1
+                ? names[0] : names.dropLast().joined(separator: ", ") + " or " + names[names.count - 1]
+            text = settings.chooseServiceMessage.replacingPlaceholder("{options}", with: list)
+        }
+        if let trace {
+            trace.explanation.outcome = "ask"
+            trace.explanation.intent = intent.id
+            trace.explanation.reason +=
+                (trace.explanation.reason.isEmpty ? "" : "; ")
+                + (ids.isEmpty
+                    ? "'\(intent.id)' needs a service and none is known, so asking which"
+                    : "the message may mean \(ids.joined(separator: ", ")), so asking which")
+        }
+        return Turn(
+            outcome: .ask(intent: intent.id, slot: "service"), messages: [text], quickReplies: names, actions: [],
+            state: next, captured: .none, service: nil, slots: values)
+    }
+
+    private func clarify(_ options: [Int32], state: ConversationState, utterance: Utterance, trace: Trace?) -> Turn {
         let titles = options.map { intents[Int($0)].title }
         var next = state
         next.turnCount += 1
         next.pendingChoices = options.map { intents[Int($0)].id }
+        // A service named here still counts for the answer the citizen picks next.
+        let named = mentionedServices(utterance)
+        if named.count == 1 {
+            next.currentService = services[Int(named[0])].id
+        }
         let quoted = titles.map { "“\($0)”" }.joined(separator: " or ")
         let text = clarifyMessage.prefix + quoted + clarifyMessage.suffix
         if let trace {
@@ -226,6 +561,22 @@ extension Brain {
             "pattern \"\(pattern.text)\" (\(pattern.location)) matches the whole message and is the most specific"
     }
 
+    private func explainEntities(_ trace: Trace, _ utterance: Utterance, _ message: String) {
+        for mention in utterance.mentions {
+            let words = originalText(message, utterance.originalRange(Int(mention.start)..<Int(mention.end)))
+            switch mention.kind {
+            case .service:
+                let ids = serviceGroups[Int(mention.value)].map { services[Int($0)].id }
+                trace.explanation.entities.append(
+                    ids.count == 1
+                        ? "'\(words)' names the service \(ids[0])"
+                        : "'\(words)' may name \(ids.joined(separator: ", "))")
+            case .variant:
+                trace.explanation.entities.append("'\(words)' names the variant \(variantNames[Int(mention.value)])")
+            }
+        }
+    }
+
     private func explainScores(_ trace: Trace, _ eligible: [Scorer.Candidate], queryMass: Double) {
         for candidate in eligible.prefix(5) {
             var contributions: [Explanation.Contribution] = []
@@ -253,4 +604,11 @@ extension Brain {
         }
     }
 
+}
+
+extension String {
+    /// The text with every `placeholder` replaced.
+    fileprivate func replacingPlaceholder(_ placeholder: String, with value: String) -> String {
+        components(separatedBy: placeholder).joined(separator: value)
+    }
 }

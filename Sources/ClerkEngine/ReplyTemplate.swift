@@ -64,19 +64,24 @@ struct ReplyTemplate: Sendable, Hashable {
         }
     }
 
-    /// The text with placeholders filled from `values`; nil when a placeholder has no value.
-    func render(_ values: Captures) -> String? {
+    /// The text with placeholders filled by `value`; nil when a placeholder has no value.
+    func render(_ value: (String) -> String?) -> String? {
         if let plain { return plain }
         var result = ""
         for part in parts {
             switch part {
             case .text(let text): result += text
             case .placeholder(let name):
-                guard let value = values[name] else { return nil }
-                result += value
+                guard let filled = value(name) else { return nil }
+                result += filled
             }
         }
         return result
+    }
+
+    /// The literal text only, placeholders left out.
+    var literalText: String {
+        parts.map { if case .text(let t) = $0 { t } else { "" } }.joined()
     }
 }
 

@@ -9,6 +9,8 @@ import Synchronization
 final class Scratch: @unchecked Sendable {
     let tokens = TokenBuffer()
     let utterance = Utterance()
+    /// The message as the scorer sees it when it names services.
+    let collapsed = Utterance()
     var preSurfaces: [Int32] = []
     var preTerms: [Int32] = []
     var stemScratch: [UInt8] = []

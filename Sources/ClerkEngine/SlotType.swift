@@ -10,14 +10,27 @@ public enum SlotType: String, Sendable, Hashable, Codable, CaseIterable {
     case ticket
     /// A postcode: five digits (Example City's format).
     case postcode
+    /// A public service from `knowledge/`, by name or alias ("passport", "travel document").
+    case service
+    /// A variant of a service's fields, such as `child` in `fee: {adult: …, child: …}` ("for my kid").
+    case variant
+    /// Any words (one or more), like `*` but named.
+    case text
 
     /// Token counts this slot can consume starting at token `index` (empty when it cannot match there).
-    /// At most two possibilities, returned through `body` to avoid allocating.
+    /// Returned through `body` to avoid allocating.
     func forEachMatch(in tokens: Utterance, at index: Int, _ body: (Int) -> Void) {
         let count = tokens.count
         guard index < count else { return }
         let kind = tokens.kind(index)
         switch self {
+        case .service, .variant:
+            let wanted: Mention.Kind = self == .service ? .service : .variant
+            for mention in tokens.mentions where mention.kind == wanted && Int(mention.start) == index {
+                body(Int(mention.end - mention.start))
+            }
+        case .text:
+            for length in 1...(count - index) { body(length) }
         case .number:
             if kind == .number { body(1) }
         case .ticket:

@@ -13,16 +13,23 @@ extension Brain {
                 results.append((name, Double(now() - start) / Double(max(messages.count, 1))))
             }
             measure("tokenize") { lexicon.tokenizer.tokenize($0, into: scratch.tokens) }
-            measure("+ vocabulary") { lexicon.analyze($0, scratch: scratch, trace: nil) }
+            measure("+ vocabulary") {
+                lexicon.analyze($0, scratch: scratch, trace: nil)
+                recognizeEntities(scratch.utterance)
+            }
             measure("+ patterns") {
                 lexicon.analyze($0, scratch: scratch, trace: nil)
+                recognizeEntities(scratch.utterance)
                 _ = trie.match(
-                    scratch.utterance, intentRequires: intentRequires, contextMask: 0, scratch: scratch, trace: nil)
+                    scratch.utterance, intentRequires: intentRequires, contextMask: 0, intentService: intentService,
+                    active: [], scratch: scratch, trace: nil)
             }
             measure("+ examples") {
                 lexicon.analyze($0, scratch: scratch, trace: nil)
+                recognizeEntities(scratch.utterance)
                 _ = trie.match(
-                    scratch.utterance, intentRequires: intentRequires, contextMask: 0, scratch: scratch, trace: nil)
+                    scratch.utterance, intentRequires: intentRequires, contextMask: 0, intentService: intentService,
+                    active: [], scratch: scratch, trace: nil)
                 scorer.score(scratch.utterance, floor: Float(settings.clarifyThreshold), scratch: scratch)
             }
             let state = ConversationState()

@@ -22,6 +22,8 @@ final class Utterance {
     var terms: [Int32] = []
     var items: [Item] = []
     var bytes: [UInt8] = []
+    /// Services and variants the message names (see ``Brain/recognizeEntities(_:)``).
+    var mentions: [Mention] = []
 
     var count: Int { terms.count }
 
@@ -35,6 +37,21 @@ final class Utterance {
         terms.removeAll(keepingCapacity: true)
         items.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
+        mentions.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends token `index` of `other`; with `term`, tokens `index...last` of `other` become one token.
+    func copy(_ index: Int, from other: Utterance, term: Int32? = nil, through last: Int? = nil) {
+        var item = other.items[index]
+        let end = other.items[last ?? index]
+        let start = Int32(bytes.count)
+        bytes.append(contentsOf: other.bytes[Int(item.textStart)..<Int(end.textEnd)])
+        item.textStart = start
+        item.textEnd = Int32(bytes.count)
+        item.originalEnd = end.originalEnd
+        if term != nil { item.surface = -1 }
+        items.append(item)
+        terms.append(term ?? other.terms[index])
     }
 
     @inline(__always)

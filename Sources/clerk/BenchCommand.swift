@@ -118,6 +118,7 @@ struct EngineBench: ParsableCommand {
                 switch turn.outcome {
                 case .answer: "answer"
                 case .clarify: "clarify"
+                case .ask: "ask"
                 case .miss: "miss"
                 }
             let ok = answered == query.expected

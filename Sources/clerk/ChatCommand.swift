@@ -103,6 +103,8 @@ struct TurnPrinter {
             case .escalate(let reason):
                 lines.append(
                     dim("  [handing over to a person: \(reason.rawValue.replacingOccurrences(of: "_", with: " "))]"))
+            case .ticketStatus(let reference):
+                lines.append(dim("  [looking up ticket \(reference): no ticket store in this session]"))
             }
         }
         return lines.joined(separator: "\n") + "\n"

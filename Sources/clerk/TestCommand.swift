@@ -10,33 +10,84 @@ struct TestCommand: ParsableCommand {
         discussion: """
             Each transcripts/*.txt file is a conversation: '> message' lines, then what the reply must contain \
             ('< text'), match ('< ~regex') or equal ('< = text'), and '@' assertions on the intent, outcome, \
-            handover and captures. Exit status 1 when any expectation fails.
+            service, slots, handover and captures. A failure prints what was expected, what came, and how the \
+            message was understood. Exit status 1 when any expectation fails.
 
-            Example:
-              clerk test --content examples/city
+            Examples:
+              clerk test                               every transcript in transcripts/
+              clerk test transcripts/passport.txt      one file
+              clerk test --coverage                    also list intents and services no transcript reaches
             """
     )
 
     @OptionGroup var contentOptions: ContentOptions
 
+    @Argument(help: "Transcript files or folders (default: the content's transcripts/ folder).")
+    var paths: [String] = []
+
+    @Flag(help: "List the intents and services that no transcript exercises.")
+    var coverage = false
+
     func run() throws {
         let brain = try contentOptions.loadBrain()
-        let (transcripts, problems) = Transcript.loadAll(root: contentOptions.root)
+        let (transcripts, problems) =
+            paths.isEmpty
+            ? Transcript.loadAll(root: contentOptions.root)
+            : Transcript.load(paths: paths.map { URL(fileURLWithPath: $0) }, relativeTo: contentOptions.root)
         for problem in problems { printError(problem.description) }
         var failed = problems.count { $0.severity == .error }
         var passed = 0
+        var intentsSeen = Set<String>()
+        var servicesSeen = Set<String>()
         for transcript in transcripts {
-            let failures = transcript.run(on: brain)
-            for failure in failures { printError(failure.description) }
+            let failures = transcript.run(on: brain) { turn in
+                if let intent = turn.intent { intentsSeen.insert(intent) }
+                if case .ask(let intent, _) = turn.outcome { intentsSeen.insert(intent) }
+                if let service = turn.service { servicesSeen.insert(service) }
+            }
             if failures.isEmpty {
                 passed += 1
                 print("ok    \(transcript.file)")
-            } else {
-                failed += 1
-                print("FAIL  \(transcript.file)")
+                continue
+            }
+            failed += 1
+            print("FAIL  \(transcript.file)")
+            var explained = Set<Int>()
+            for failure in failures {
+                print("  \(failure.problem)")
+                guard explained.insert(failure.messageLine).inserted else { continue }
+                let (turn, explanation) = brain.explain(failure.message, in: failure.state)
+                print("    the reply was: \(turn.messages.joined(separator: " / "))")
+                print("    understood as: \(explanation.normalized.joined(separator: " "))")
+                var decided = "    decided: \(explanation.outcome)"
+                if let intent = explanation.intent { decided += " \(intent)" }
+                if let service = explanation.service { decided += ", service \(service)" }
+                print(decided + (explanation.reason.isEmpty ? "" : " — \(explanation.reason)"))
+                for candidate in explanation.scored.prefix(3) {
+                    print(
+                        String(
+                            format: "    candidate %@ %.2f (nearest: %@)", candidate.intent, candidate.score,
+                            candidate.nearest))
+                }
             }
         }
         print("transcripts: \(passed) passed, \(failed) failed")
+        if coverage {
+            let intents = brain.intentIDs
+            let services = brain.serviceIDs
+            let missingIntents = intents.filter { !intentsSeen.contains($0) }
+            let missingServices = services.filter { !servicesSeen.contains($0) }
+            func percent(_ missing: Int, _ total: Int) -> String {
+                total == 0 ? "100 %" : String(format: "%.0f %%", 100 * Double(total - missing) / Double(total))
+            }
+            print(
+                "coverage: intents \(intents.count - missingIntents.count)/\(intents.count) "
+                    + "(\(percent(missingIntents.count, intents.count))), services "
+                    + "\(services.count - missingServices.count)/\(services.count) "
+                    + "(\(percent(missingServices.count, services.count)))")
+            for intent in missingIntents { print("  intent not exercised: \(intent)") }
+            for service in missingServices { print("  service not exercised: \(service)") }
+        }
         if failed > 0 { throw ExitCode(1) }
     }
 }

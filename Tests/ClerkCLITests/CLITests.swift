@@ -162,8 +162,8 @@ private let brokenErrors = [
     let run = try await clerk(["explain", "--content", packageRoot.path, "How much does a passport cost?"])
     #expect(run.status == 0, "\(run)")
     #expect(run.stdout.contains("Message: How much does a passport cost?"))
-    #expect(run.stdout.contains("Decision: answer passport.fee (confidence 1.00)"))
-    #expect(run.stdout.contains("Reply: A passport costs €35"))
+    #expect(run.stdout.contains("Decision: answer service.fee (confidence 1.00)"))
+    #expect(run.stdout.contains("Reply: Fees for Passport: adult: €35"))
 }
 
 @Test func explainJSONHasTheOutcomeAndIntent() async throws {
@@ -172,7 +172,7 @@ private let brokenErrors = [
     let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
     let json = try #require(object, "\(run)")
     #expect(json["outcome"] as? String == "answer")
-    #expect(json["intent"] as? String == "passport.fee")
+    #expect(json["intent"] as? String == "service.fee")
     #expect((json["readings"] as? [Any])?.isEmpty == false)
 }
 
@@ -330,7 +330,7 @@ func brokenIntentFileStopsTheCommandAndListsEveryError(_ command: [String]) asyn
     let run = try await clerk(["test", "--content", folder.path])
     #expect(run.status == 1, "\(run)")
     #expect(
-        run.stderr.contains(
+        run.stdout.contains(
             "transcripts/wrong.txt:3:1: error: after \"opening hours\": expected the reply to contain \"Ten to six\""),
         "\(run)")
     #expect(run.stdout.contains("ok    transcripts/city.txt"))

@@ -148,7 +148,9 @@ private func at(_ line: Int, _ column: Int) -> ClerkEngine.SourceLocation {
 @Test func unknownActionSuggestsEscalate() {
     let problems = parse("- id: a\n  examples: [x]\n  action: escalte\n").problems
     #expect(
-        problems.map(\.message) == ["unknown action 'escalte' (did you mean 'escalate'?): 'action' can be escalate"])
+        problems.map(\.message) == [
+            "unknown action 'escalte' (did you mean 'escalate'?): 'action' can be escalate, ticket_status"
+        ])
     #expect(problems.first?.location == at(3, 11))
 }
 
