@@ -7,7 +7,9 @@ import Yams
 struct EngineSettingsParser {
     static let keys = [
         "answer_threshold", "clarify_threshold", "clarify_margin", "misses_before_escalation", "rephrase_message",
-        "escalation_message", "clarify_message", "protected_words", "language",
+        "escalation_message", "clarify_message", "protected_words", "language", "ask_service_message",
+        "choose_service_message", "missing_field_message", "slot_give_up_message", "slot_attempts",
+        "consent_message", "handoff_message", "declined_message", "emergency_message", "yes_words", "no_words",
     ]
 
     static let defaultLanguage = "english"
@@ -83,6 +85,30 @@ struct EngineSettingsParser {
                             "'clarify_message' must contain {options}, where the choices are put in, like:\n"
                                 + "  clarify_message: \"Did you mean {options}?\"")
                     }
+                }
+            case "ask_service_message":
+                settings.askServiceMessage = message(value, key: key) ?? settings.askServiceMessage
+            case "choose_service_message":
+                settings.chooseServiceMessage = message(value, key: key) ?? settings.chooseServiceMessage
+            case "missing_field_message":
+                settings.missingFieldMessage = message(value, key: key) ?? settings.missingFieldMessage
+            case "slot_give_up_message":
+                settings.slotGiveUpMessage = message(value, key: key) ?? settings.slotGiveUpMessage
+            case "slot_attempts":
+                settings.slotAttempts =
+                    reader.integer(value, key: key, range: 1...10, hint: "\(key): 3") ?? settings.slotAttempts
+            case "consent_message":
+                settings.consentMessage = message(value, key: key) ?? settings.consentMessage
+            case "handoff_message":
+                settings.handoffMessage = message(value, key: key) ?? settings.handoffMessage
+            case "declined_message":
+                settings.declinedMessage = message(value, key: key) ?? settings.declinedMessage
+            case "emergency_message":
+                settings.emergencyMessage = message(value, key: key) ?? settings.emergencyMessage
+            case "yes_words", "no_words":
+                let words = (reader.texts(value, key: key, hint: "\(key): [yes, sure]") ?? []).map(\.value)
+                if !words.isEmpty {
+                    if key == "yes_words" { settings.yesWords = words } else { settings.noWords = words }
                 }
             case "protected_words":
                 let hint = "protected_words:\n    - Brussels\n    - Dupont"

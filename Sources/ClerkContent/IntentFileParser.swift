@@ -10,7 +10,7 @@ import Yams
 struct IntentFileParser {
     static let keys = [
         "id", "title", "patterns", "examples", "reply", "quick_replies", "context", "requires", "priority",
-        "service", "action", "slots", "follow_up",
+        "service", "action", "slots", "follow_up", "safeguarding",
     ]
 
     /// How each key is written, shown when a value has the wrong form.
@@ -28,6 +28,7 @@ struct IntentFileParser {
         "action": "action: escalate",
         "slots": "slots:\n    - name: where\n      type: text\n      prompt: \"Where is it?\"",
         "follow_up": "follow_up: true",
+        "safeguarding": "safeguarding: true",
     ]
 
     private var reader: NodeReader
@@ -115,13 +116,9 @@ struct IntentFileParser {
             case "slots":
                 intent.slots = readSlots(value)
             case "follow_up":
-                if let text = reader.text(value, key: key, hint: hint(key)) {
-                    switch text.value.lowercased() {
-                    case "true", "yes": intent.followUp = true
-                    case "false", "no": intent.followUp = false
-                    default: reader.report(text.location, "'follow_up' should be true or false")
-                    }
-                }
+                intent.followUp = boolean(value, key: key) ?? false
+            case "safeguarding":
+                intent.safeguarding = boolean(value, key: key) ?? false
             default:  // "action"
                 intent.action = readAction(value)
             }
@@ -142,6 +139,17 @@ struct IntentFileParser {
         guard let id else { return nil }
         intent.id = id
         return intent
+    }
+
+    private mutating func boolean(_ node: Node, key: String) -> Bool? {
+        guard let text = reader.text(node, key: key, hint: hint(key)) else { return nil }
+        switch text.value.lowercased() {
+        case "true", "yes": return true
+        case "false", "no": return false
+        default:
+            reader.report(text.location, "'\(key)' should be true or false")
+            return nil
+        }
     }
 
     static let slotKeys = ["name", "type", "prompt", "hint"]

@@ -88,7 +88,7 @@ public struct Transcript: Sendable {
                 let words = rest.split(separator: " ", maxSplits: 1).map(String.init)
                 switch (words.first, words.count) {
                 case ("intent", 2): steps[steps.count - 1].expectations.append((.intent(words[1]), lineNumber))
-                case ("outcome", 2) where ["answer", "clarify", "ask", "miss"].contains(words[1]):
+                case ("outcome", 2) where ["answer", "clarify", "ask", "miss", "handoff"].contains(words[1]):
                     steps[steps.count - 1].expectations.append((.outcome(words[1]), lineNumber))
                 case ("escalate", 1): steps[steps.count - 1].expectations.append((.escalate, lineNumber))
                 case ("service", 2): steps[steps.count - 1].expectations.append((.service(words[1]), lineNumber))
@@ -193,6 +193,7 @@ public struct Transcript: Sendable {
         case .clarify(let options): "clarify \(options.joined(separator: " or "))"
         case .miss: "miss"
         case .ask(let intent, let slot): "ask \(intent) for \(slot)"
+        case .handoff(let accepted): accepted ? "handoff" : "handoff declined"
         }
     }
 

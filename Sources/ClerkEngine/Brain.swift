@@ -26,6 +26,7 @@ public struct Brain: Sendable {
         /// Values asked for when missing, in order.
         let slots: [SlotDefinition]
         let followUp: Bool
+        let safeguarding: Bool
         /// Whether a reply reads `{service.…}` fields (or a slot is a service), so a service must be known.
         let needsService: Bool
         /// The fixed service's index, or -1.
@@ -35,8 +36,9 @@ public struct Brain: Sendable {
             id: String, title: String, replies: [ReplyTemplate], plainMessages: [[String]?], quickReplies: [String],
             setsContext: [String], requires: [String], action: IntentAction?, service: String?,
             location: SourceLocation, titleTerms: [Int32], slots: [SlotDefinition] = [], followUp: Bool = false,
-            needsService: Bool = false, serviceIndex: Int32 = -1
+            needsService: Bool = false, serviceIndex: Int32 = -1, safeguarding: Bool = false
         ) {
+            self.safeguarding = safeguarding
             self.slots = slots
             self.followUp = followUp
             self.needsService = needsService
@@ -95,6 +97,9 @@ public struct Brain: Sendable {
     let serviceTerm: Int32
     /// Per intent: its fixed service's index, or -1.
     let intentService: [Int32]
+    /// Terms of the yes and no answers to a handover question.
+    let yesPhrases: [[Int32]]
+    let noPhrases: [[Int32]]
     let pool = ScratchPool()
     /// The clarify message split around `{options}`.
     let clarifyMessage: (prefix: String, suffix: String)

@@ -345,9 +345,12 @@ struct BrainCompiler {
                     setsContext: definition.setsContext, requires: definition.requires, action: definition.action,
                     service: definition.service, location: definition.id.location, titleTerms: terms(of: title),
                     slots: definition.slots, followUp: definition.followUp, needsService: needsService,
-                    serviceIndex: fixedService))
+                    serviceIndex: fixedService, safeguarding: definition.safeguarding))
         }
 
+        // Before the vocabulary is frozen: yes and no become known words.
+        let yesPhrases = settings.yesWords.map { terms(of: $0) }.filter { !$0.isEmpty }
+        let noPhrases = settings.noWords.map { terms(of: $0) }.filter { !$0.isEmpty }
         let protectedBuilder = source.settings.protectedWords.reduce(into: ByteTable.Builder()) { builder, word in
             for folded in lexicon.tokenizer.tokens(word) { builder.insert(folded) }
         }
@@ -368,7 +371,7 @@ struct BrainCompiler {
             intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, services: services,
             serviceIndex: serviceIndex, serviceGroups: serviceGroups, servicePhrases: servicePhrases,
             variantPhrases: PhraseTable(variantPhraseList), variantNames: variantNames, serviceTerm: serviceTerm,
-            intentService: intents.map(\.serviceIndex),
+            intentService: intents.map(\.serviceIndex), yesPhrases: yesPhrases, noPhrases: noPhrases,
             clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)
     }

@@ -86,6 +86,9 @@ public struct IntentDefinition: Sendable, Hashable {
     /// again with the service or variant this message names; its own reply is used when there is nothing to
     /// follow up.
     public var followUp: Bool
+    /// A safeguarding topic (violence, self-harm, a child at risk): hands over at once as urgent, without asking
+    /// for consent, and shows the emergency message.
+    public var safeguarding: Bool = false
 
     public init(
         id: Located<String>, title: String? = nil, patterns: [Located<String>] = [],
@@ -189,6 +192,25 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         "I am sorry, I could not get that. Shall I pass this to a person who can help?"
     /// Answers to a question that may be invalid before the engine gives up and offers a person.
     public var slotAttempts: Int = 3
+    /// Asked before a handover when the escalating intent has no reply of its own.
+    public var consentMessage: String = "Shall I pass this to a person? They will see what we talked about."
+    /// Said when the citizen agrees to a handover (the I/O side adds the ticket reference and when to expect a reply).
+    public var handoffMessage: String = "I am passing this conversation to a person."
+    /// Said when the citizen declines a handover.
+    public var declinedMessage: String = "All right. What else can I help you with?"
+    /// Shown at once with a safeguarding topic.
+    public var emergencyMessage: String =
+        "If you or someone else is in danger right now, call the emergency number 112."
+    /// Answers that mean yes to "Shall I pass this to a person?".
+    public var yesWords: [String] = [
+        "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "y", "go ahead", "do it", "of course",
+        "alright", "all right", "yes please", "please do", "that would be great", "i would like that",
+    ]
+    /// Answers that mean no.
+    public var noWords: [String] = [
+        "no", "nope", "nah", "n", "no thanks", "no thank you", "not now", "never mind", "nevermind", "not yet",
+        "dont", "do not", "no need",
+    ]
 
     public init() {}
 }

@@ -17,6 +17,8 @@ public struct ConversationState: Sendable, Hashable, Codable {
     public var variant: String?
     /// A question the engine asked and waits for an answer to.
     public var pending: PendingQuestion?
+    /// "Shall I pass this to a person?" was asked, for this reason; a yes hands over.
+    public var pendingHandoff: EscalationReason?
 
     public init() {}
 }
@@ -54,6 +56,8 @@ public struct Turn: Sendable {
         case miss
         /// The engine asked for something `intent` needs: a slot's value, or (`slot` = "service") which service.
         case ask(intent: String, slot: String)
+        /// The citizen answered "Shall I pass this to a person?": yes (a handover action follows) or no.
+        case handoff(accepted: Bool)
     }
 
     /// What an answer rested on.
@@ -121,6 +125,8 @@ public enum EscalationReason: String, Sendable, Hashable, Codable {
     case repeatedMisses = "repeated_misses"
     /// The citizen could not give a value the engine asked for.
     case unansweredQuestion = "unanswered_question"
+    /// A safeguarding topic: urgent, handed over without asking.
+    case safeguarding
 }
 
 /// Values a pattern captured, as the citizen wrote them. Stored as byte ranges of the message, so a turn that

@@ -47,6 +47,12 @@ extension Brain {
         for flag in state.context { contextMask |= flagBits[flag] ?? 0 }
         let active = activeServices(utterance, state)
 
+        // 0. The answer to "Shall I pass this to a person?".
+        if let reason = state.pendingHandoff {
+            state.pendingHandoff = nil
+            if let turn = answerHandoff(reason, utterance: utterance, state: state, trace: trace) { return turn }
+        }
+
         // 0. The answer to a question the engine asked.
         if let pending = state.pending {
             if let turn = continuePending(
@@ -223,10 +229,10 @@ extension Brain {
                     "no valid \(slot.type.rawValue) for \(slotName) after \(question.failedAttempts) tries; "
                     + "offering a person"
             }
+            next.pendingHandoff = .unansweredQuestion
             return Turn(
-                outcome: .miss, messages: [settings.slotGiveUpMessage], quickReplies: [],
-                actions: [.escalate(reason: .unansweredQuestion)], state: next, captured: .none,
-                service: next.currentService, slots: values)
+                outcome: .miss, messages: [settings.slotGiveUpMessage], quickReplies: yesNo, actions: [],
+                state: next, captured: .none, service: next.currentService, slots: values)
         }
         next.pending = question
         if let trace {
@@ -427,10 +433,20 @@ extension Brain {
             }
         }
         var actions: [TurnAction] = []
+        var quickReplies = intent.quickReplies
+        if intent.safeguarding {
+            // No question asked: a person is needed now, and the emergency number comes first.
+            messages.insert(settings.emergencyMessage, at: 0)
+            actions.append(.escalate(reason: .safeguarding))
+        }
         switch intent.action {
+        case .escalate where !intent.safeguarding:
+            // Ask first; the handover happens when the citizen says yes.
+            if messages.isEmpty { messages.append(settings.consentMessage) }
+            next.pendingHandoff = .requested
+            quickReplies = yesNo
         case .escalate:
-            actions.append(.escalate(reason: .requested))
-            if messages.isEmpty { messages.append(settings.escalationMessage) }
+            break
         case .ticketStatus:
             if let slot = intent.slots.first(where: { $0.type == .ticket }), let reference = values[slot.name.value] {
                 actions.append(.ticketStatus(reference: reference))
@@ -446,8 +462,50 @@ extension Brain {
         }
         return Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
-            quickReplies: intent.quickReplies, actions: actions, state: next, captured: captures,
+            quickReplies: quickReplies, actions: actions, state: next, captured: captures,
             service: service.map { services[Int($0)].id }, slots: values, links: links)
+    }
+
+    /// The quick replies of a handover question.
+    private var yesNo: [String] { ["Yes", "No"] }
+
+    /// The answer to "Shall I pass this to a person?": yes hands over, no declines; anything else is a new
+    /// message (nil).
+    private func answerHandoff(
+        _ reason: EscalationReason, utterance: Utterance, state: ConversationState, trace: Trace?
+    )
+        -> Turn?
+    {
+        let terms = utterance.terms
+        func saysAny(_ phrases: [[Int32]]) -> Bool {
+            // The whole message is one of the phrases, or starts with one followed by a filler ("yes please").
+            phrases.contains { phrase in
+                terms.count >= phrase.count && terms.starts(with: phrase) && terms.count <= phrase.count + 2
+            }
+        }
+        var next = state
+        next.turnCount += 1
+        next.pendingChoices = []
+        next.pending = nil
+        if saysAny(noPhrases) && !saysAny(yesPhrases.filter { $0.count > 1 }) {
+            if let trace {
+                trace.explanation.outcome = "handoff declined"
+                trace.explanation.reason = "the citizen declined the handover"
+            }
+            return Turn(
+                outcome: .handoff(accepted: false), messages: [settings.declinedMessage],
+                quickReplies: [], actions: [], state: next, captured: .none, service: next.currentService)
+        }
+        guard saysAny(yesPhrases) else { return nil }
+        next.consecutiveMisses = 0
+        if let trace {
+            trace.explanation.outcome = "handoff"
+            trace.explanation.reason = "the citizen agreed to the handover (\(reason.rawValue))"
+        }
+        return Turn(
+            outcome: .handoff(accepted: true), messages: [settings.handoffMessage],
+            quickReplies: [], actions: [.escalate(reason: reason)], state: next, captured: .none,
+            service: next.currentService)
     }
 
     /// Asks which service the citizen means: among `offering` (an ambiguous word), or any.
@@ -511,10 +569,11 @@ extension Brain {
         trace?.explanation.outcome = "miss"
         if next.consecutiveMisses >= settings.missesBeforeEscalation {
             next.consecutiveMisses = 0
+            next.pendingHandoff = .repeatedMisses
             trace?.explanation.reason += "; \(settings.missesBeforeEscalation) misses in a row, so offering a person"
             return Turn(
-                outcome: .miss, messages: [settings.escalationMessage], quickReplies: [],
-                actions: [.escalate(reason: .repeatedMisses)], state: next, captured: .none)
+                outcome: .miss, messages: [settings.escalationMessage], quickReplies: yesNo, actions: [], state: next,
+                captured: .none)
         }
         return Turn(
             outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [], state: next,

@@ -119,6 +119,7 @@ struct EngineBench: ParsableCommand {
                 case .answer: "answer"
                 case .clarify: "clarify"
                 case .ask: "ask"
+                case .handoff: "handoff"
                 case .miss: "miss"
                 }
             let ok = answered == query.expected

@@ -205,10 +205,10 @@ private let brokenErrors = [
 @Test func pipedChatOnTheStarterContentAnswersAndHandsOver() async throws {
     let run = try await clerk(
         ["chat", "--local", "--content", packageRoot.path],
-        input: "How much does a passport cost?\nhello\n1\ntalk to a human\n")
+        input: "How much does a passport cost?\nhello\n1\ntalk to a human\nyes\n")
     #expect(run.status == 0, "\(run)")
     let blocks = run.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty }
-    #expect(blocks.count == 4, "\(run)")
+    #expect(blocks.count == 5, "\(run)")
     #expect(blocks.allSatisfy { $0.hasPrefix("Clerk: ") }, "\(run)")
     #expect(blocks.first?.contains("€35") == true)
     // "1" picks the greeting's first suggestion, "How much is a passport?".

@@ -142,13 +142,34 @@ func optionIsPickedByItsNumberOrItsTitle(_ pick: String, _ intent: String) throw
     #expect(explanation.outcome == "miss")
 }
 
-@Test func secondMissInARowHandsOverToAPerson() throws {
+@Test func secondMissInARowOffersAPersonAndYesHandsOver() throws {
     let brain = try policyBrain.get()
-    let turns = converse(brain, ["zzxq blorf", "still blorf"])
+    let turns = converse(brain, ["zzxq blorf", "still blorf", "yes"])
     #expect(turns[1].isMiss)
-    #expect(turns[1].actions == [.escalate(reason: .repeatedMisses)])
+    #expect(turns[1].actions.isEmpty)
     #expect(turns[1].messages == [PolicySettings().escalationMessage])
+    #expect(turns[1].quickReplies == ["Yes", "No"])
     #expect(turns[1].state.consecutiveMisses == 0)
+    #expect(turns[2].outcome == .handoff(accepted: true))
+    #expect(turns[2].actions == [.escalate(reason: .repeatedMisses)])
+    #expect(turns[2].messages == [PolicySettings().handoffMessage])
+}
+
+@Test func noToTheHandoverQuestionKeepsTheBotAnswering() throws {
+    let brain = try policyBrain.get()
+    let turns = converse(brain, ["talk to a person", "no thanks", "hello"])
+    #expect(turns[1].outcome == .handoff(accepted: false))
+    #expect(turns[1].actions.isEmpty)
+    #expect(turns[1].messages == [PolicySettings().declinedMessage])
+    #expect(turns[2].intent == "greeting")
+}
+
+@Test func anotherQuestionInsteadOfYesIsAnsweredAndNothingIsHandedOver() throws {
+    let brain = try policyBrain.get()
+    let turns = converse(brain, ["talk to a person", "hello"])
+    #expect(turns[1].intent == "greeting")
+    #expect(turns[1].actions.isEmpty)
+    #expect(turns[1].state.pendingHandoff == nil)
 }
 
 @Test func answerBetweenTwoMissesStartsTheCountAgain() throws {
@@ -167,18 +188,20 @@ func optionIsPickedByItsNumberOrItsTitle(_ pick: String, _ intent: String) throw
     let brain = try brain(intents: policyIntents, settings: settings)
     let turns = converse(brain, ["blorf", "blorf blorf", "blorf blorf blorf"])
     #expect(turns.map(\.messages) == [["Pardon?"], ["Pardon?"], ["Let me fetch a colleague."]])
-    #expect(turns.map(\.actions) == [[], [], [.escalate(reason: .repeatedMisses)]])
+    #expect(turns.map(\.state.pendingHandoff) == [nil, nil, .repeatedMisses])
 }
 
-@Test func askingForAPersonHandsOverAtOnce() throws {
+@Test func askingForAPersonAsksForConsentFirst() throws {
     let brain = try policyBrain.get()
-    let turn = brain.reply(to: "talk to a person", in: ConversationState())
-    #expect(turn.intent == "human")
-    #expect(turn.actions == [.escalate(reason: .requested)])
-    #expect(turn.messages == ["Passing you to a colleague."])
+    let turns = converse(brain, ["talk to a person", "yes please"])
+    #expect(turns[0].intent == "human")
+    #expect(turns[0].actions.isEmpty)
+    #expect(turns[0].messages == ["Passing you to a colleague."])
+    #expect(turns[0].quickReplies == ["Yes", "No"])
+    #expect(turns[1].actions == [.escalate(reason: .requested)])
 }
 
-@Test func handoverIntentWithoutReplyUsesTheEscalationMessage() throws {
+@Test func handoverIntentWithoutReplyAsksTheConsentQuestion() throws {
     let brain = try brain(
         intents: """
             - id: human
@@ -186,8 +209,23 @@ func optionIsPickedByItsNumberOrItsTitle(_ pick: String, _ intent: String) throw
               patterns: ["operator"]
             """)
     let turn = brain.reply(to: "operator", in: ConversationState())
-    #expect(turn.actions == [.escalate(reason: .requested)])
-    #expect(turn.messages == [PolicySettings().escalationMessage])
+    #expect(turn.actions.isEmpty)
+    #expect(turn.messages == [PolicySettings().consentMessage])
+    #expect(turn.state.pendingHandoff == .requested)
+}
+
+@Test func safeguardingTopicHandsOverAtOnceWithTheEmergencyMessage() throws {
+    let brain = try brain(
+        intents: """
+            - id: danger
+              action: escalate
+              safeguarding: true
+              patterns: ["* hits me"]
+              reply: "A person will contact you now."
+            """)
+    let turn = brain.reply(to: "my partner hits me", in: ConversationState())
+    #expect(turn.actions == [.escalate(reason: .safeguarding)])
+    #expect(turn.messages == [PolicySettings().emergencyMessage, "A person will contact you now."])
 }
 
 // MARK: - Reply variants
