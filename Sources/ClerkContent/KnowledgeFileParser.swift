@@ -241,6 +241,17 @@ struct KnowledgeFileParser {
 }
 
 extension ContentLoader {
+    /// Parses one service's knowledge file (`knowledge/ID.yaml`); an `office:` reference is left unresolved.
+    public static func parseService(
+        yaml: String, file: String
+    ) -> (
+        service: ServiceDefinition?, problems: [ContentProblem]
+    ) {
+        let id = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let result = KnowledgeFileParser.parseService(yaml: yaml, file: file, expectedID: id)
+        return (result.service?.definition, result.problems)
+    }
+
     /// Reads `knowledge/`: every `*.yaml` file is one service, except `offices.yaml`.
     func loadServices() -> (services: [ServiceDefinition], problems: [ContentProblem]) {
         let folder = root.appendingPathComponent("knowledge", isDirectory: true)

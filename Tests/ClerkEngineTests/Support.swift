@@ -7,25 +7,33 @@ import Testing
 /// Parse problems are recorded as test issues: tests that want problems call the parsers themselves.
 func source(
     intents: String, concepts: String = "", substitutions: String = "", settings: PolicySettings = PolicySettings(),
-    sourceLocation: Testing.SourceLocation = #_sourceLocation
+    knowledge: [String: String] = [:], sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) -> BrainSource {
     let parsedIntents = ContentLoader.parseIntents(yaml: intents, file: "intents/test.yaml")
     let parsedConcepts = ContentLoader.parseConcepts(yaml: concepts, file: "intents/concepts.yaml")
     let parsedSubstitutions = ContentLoader.parseSubstitutions(yaml: substitutions, file: "intents/substitutions.yaml")
-    let problems = parsedIntents.problems + parsedConcepts.problems + parsedSubstitutions.problems
+    var problems = parsedIntents.problems + parsedConcepts.problems + parsedSubstitutions.problems
+    var services: [ServiceDefinition] = []
+    for (id, yaml) in knowledge.sorted(by: { $0.key < $1.key }) {
+        let parsed = ContentLoader.parseService(yaml: yaml, file: "knowledge/\(id).yaml")
+        problems += parsed.problems
+        if let service = parsed.service { services.append(service) }
+    }
     #expect(problems.isEmpty, "content does not parse: \(problems)", sourceLocation: sourceLocation)
-    return BrainSource(
+    var result = BrainSource(
         intents: parsedIntents.intents, concepts: parsedConcepts.concepts,
         substitutions: parsedSubstitutions.substitutions, settings: settings)
+    result.services = services
+    return result
 }
 
 /// Compiles inline YAML content into a brain, requiring that it compiles without any problem.
 func brain(
     intents: String, concepts: String = "", substitutions: String = "", settings: PolicySettings = PolicySettings(),
-    sourceLocation: Testing.SourceLocation = #_sourceLocation
+    knowledge: [String: String] = [:], sourceLocation: Testing.SourceLocation = #_sourceLocation
 ) throws -> Brain {
     let content = source(
-        intents: intents, concepts: concepts, substitutions: substitutions, settings: settings,
+        intents: intents, concepts: concepts, substitutions: substitutions, settings: settings, knowledge: knowledge,
         sourceLocation: sourceLocation)
     let (compiled, problems) = Brain.compile(content)
     #expect(problems.isEmpty, "content does not compile: \(problems)", sourceLocation: sourceLocation)
