@@ -598,7 +598,12 @@ extension Brain {
             let name = "'\(intents[Int(terminal.intent)].id)' (pattern \"\(pattern.text)\")"
             let why: String
             let w = won.specificity
-            if !eligible {
+            if !eligible && intentService[Int(terminal.intent)] >= 0
+                && intentRequires[Int(terminal.intent)] == 0
+            {
+                why = "belongs to service '\(services[Int(intentService[Int(terminal.intent)])].id)', "
+                    + "and the conversation is about another"
+            } else if !eligible {
                 why = "needs context \(intents[Int(terminal.intent)].requires) that the conversation does not have"
             } else if intentRequires[Int(won.intent)] != 0 && intentRequires[Int(terminal.intent)] == 0 {
                 why = "the winner follows up on the conversation's context"

@@ -48,11 +48,12 @@ enum ExplanationText {
         }
         for note in e.notes { lines.append("  • \(note)") }
         lines.append("  Terms: \(e.normalized.joined(separator: " "))")
+        for entity in e.entities { lines.append("  • \(entity)") }
         if !e.patternMatches.isEmpty {
             lines.append("")
             lines.append("Patterns that match the whole message:")
             for match in e.patternMatches {
-                let eligible = match.eligible ? "" : "  [not eligible: needs context]"
+                let eligible = match.eligible ? "" : "  [not eligible: needs context, or is about another service]"
                 lines.append(
                     "  \(match.intent): \"\(match.pattern)\" at \(match.location) — \(match.literalWords) literal "
                         + "words, \(match.typedElements) concepts/captures, \(match.wildcards) wildcards, priority "
@@ -76,6 +77,11 @@ enum ExplanationText {
         if let confidence = e.confidence { decision += String(format: " (confidence %.2f)", confidence) }
         lines.append(decision)
         lines.append("  because \(e.reason)")
+        if let service = e.service { lines.append("  service: \(service)") }
+        if let variant = e.variant { lines.append("  variant: \(variant)") }
+        if !e.slots.isEmpty {
+            lines.append("  values: " + e.slots.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+        }
         for runnerUp in e.runnersUp { lines.append("  \(runnerUp)") }
         if !e.messages.isEmpty {
             lines.append("")
