@@ -13,12 +13,16 @@ let package = Package(
         .executable(name: "clerk", targets: ["clerk"]),
         .library(name: "ClerkEngine", targets: ["ClerkEngine"]),
         .library(name: "ClerkContent", targets: ["ClerkContent"]),
+        .library(name: "ClerkStore", targets: ["ClerkStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // System libraries. ICU is reached only through CTextShim (see docs/architecture.md):
@@ -46,10 +50,20 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "ClerkStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "clerk",
             dependencies: [
-                "ClerkEngine", "ClerkContent", "ClerkServer", "CEditLine",
+                "ClerkEngine", "ClerkContent", "ClerkServer", "ClerkStore", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +71,15 @@ let package = Package(
         .testTarget(name: "ClerkTextTests", dependencies: ["ClerkText"]),
         .testTarget(name: "ClerkEngineTests", dependencies: ["ClerkEngine", "ClerkContent"]),
         .testTarget(name: "ClerkContentTests", dependencies: ["ClerkContent"]),
+        .testTarget(
+            name: "ClerkStoreTests",
+            dependencies: [
+                "ClerkStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "ClerkCLITests", dependencies: []),
     ]
 )
