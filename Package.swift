@@ -80,6 +80,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "ClerkCLITests", dependencies: []),
+        // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on.
+        .testTarget(name: "ClerkCLITests", dependencies: ["ClerkStore"]),
     ]
 )
