@@ -184,13 +184,14 @@ public struct ContentLoader: Sendable {
     /// The YAML files directly in `folder`, sorted; sub-folders are reported because they are not read.
     func listing(of folder: URL, problems: inout [ContentProblem]) -> [String] {
         let names: [String]
+        let base = folder.lastPathComponent
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         } catch {
             problems.append(
                 ContentProblem(
-                    SourceLocation(file: "intents/", line: 1, column: 1),
-                    "the intents/ folder could not be read: \(error.localizedDescription)"))
+                    SourceLocation(file: "\(base)/", line: 1, column: 1),
+                    "the \(base)/ folder could not be read: \(error.localizedDescription)"))
             return []
         }
         var files: [String] = []
@@ -198,8 +199,8 @@ public struct ContentLoader: Sendable {
             if isDirectory(folder.appendingPathComponent(name)) {
                 problems.append(
                     ContentProblem(
-                        SourceLocation(file: "intents/\(name)/", line: 1, column: 1),
-                        "files in the folder intents/\(name)/ are not read: put intent files directly in intents/",
+                        SourceLocation(file: "\(base)/\(name)/", line: 1, column: 1),
+                        "files in the folder \(base)/\(name)/ are not read: put the files directly in \(base)/",
                         severity: .warning))
             } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml") {
                 files.append(name)

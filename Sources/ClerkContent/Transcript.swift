@@ -107,7 +107,7 @@ public struct Transcript: Sendable {
                     problems.append(
                         ContentProblem(
                             location.advanced(by: 2),
-                            "unknown assertion '\(rest)'; use @ intent ID, @ outcome answer|clarify|ask|miss, "
+                            "unknown assertion '\(rest)'; use @ intent ID, @ outcome answer|clarify|ask|miss|handoff, "
                                 + "@ escalate, @ service ID, @ capture NAME = VALUE or @ slot NAME = VALUE"))
                 }
             default:

@@ -97,6 +97,8 @@ public struct Brain: Sendable {
     let serviceTerm: Int32
     /// Per intent: its fixed service's index, or -1.
     let intentService: [Int32]
+    /// Per intent: whether it is a safeguarding topic (wins every pattern tie).
+    let urgentIntents: [Bool]
     /// Terms of the yes and no answers to a handover question.
     let yesPhrases: [[Int32]]
     let noPhrases: [[Int32]]

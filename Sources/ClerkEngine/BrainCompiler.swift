@@ -371,7 +371,8 @@ struct BrainCompiler {
             intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, services: services,
             serviceIndex: serviceIndex, serviceGroups: serviceGroups, servicePhrases: servicePhrases,
             variantPhrases: PhraseTable(variantPhraseList), variantNames: variantNames, serviceTerm: serviceTerm,
-            intentService: intents.map(\.serviceIndex), yesPhrases: yesPhrases, noPhrases: noPhrases,
+            intentService: intents.map(\.serviceIndex), urgentIntents: intents.map(\.safeguarding),
+            yesPhrases: yesPhrases, noPhrases: noPhrases,
             clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)
     }

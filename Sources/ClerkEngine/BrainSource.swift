@@ -192,6 +192,9 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         "I am sorry, I could not get that. Shall I pass this to a person who can help?"
     /// Answers to a question that may be invalid before the engine gives up and offers a person.
     public var slotAttempts: Int = 3
+    /// The first thing a channel says when a conversation starts.
+    public var welcomeMessage: String =
+        "Hello! I am an automated assistant. Ask me a question, or say \"talk to a person\"."
     /// Asked before a handover when the escalating intent has no reply of its own.
     public var consentMessage: String = "Shall I pass this to a person? They will see what we talked about."
     /// Said when the citizen agrees to a handover (the I/O side adds the ticket reference and when to expect a reply).
@@ -205,11 +208,12 @@ public struct PolicySettings: Sendable, Hashable, Codable {
     public var yesWords: [String] = [
         "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "please", "y", "go ahead", "do it", "of course",
         "alright", "all right", "yes please", "please do", "that would be great", "i would like that",
+        "no problem",
     ]
     /// Answers that mean no.
     public var noWords: [String] = [
         "no", "nope", "nah", "n", "no thanks", "no thank you", "not now", "never mind", "nevermind", "not yet",
-        "dont", "do not", "no need",
+        "do not", "no need",
     ]
 
     public init() {}

@@ -9,13 +9,14 @@ struct PatternMatch: Sendable {
 
 extension PatternTrie {
     /// Finds the most specific pattern path that covers the whole message and whose intent is eligible in the
-    /// conversation's context. Ranking: an intent that requires context beats one that does not; then
+    /// conversation's context. Ranking: a safeguarding intent beats all others; an intent that requires context
+    /// beats one that does not; then
     /// ``Specificity`` (more literal words, then more concept/typed elements, then fewer wildcards, then higher
     /// priority); then the pattern written first.
     /// An intent with a fixed service (`intentService` ≥ 0) is eligible only when `active` is empty or holds it.
     func match(
         _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, intentService: [Int32],
-        active: [Int32], scratch: Scratch, trace: Trace?
+        active: [Int32], urgentIntents: [Bool] = [], scratch: Scratch, trace: Trace?
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
@@ -28,7 +29,10 @@ extension PatternTrie {
                         var search = Search(
                             trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
                             intentRequires: requires, contextMask: contextMask, intentService: intentService,
-                            active: active, scratch: scratch, trace: trace)
+                            active: active,
+                            urgentIntents: urgentIntents.isEmpty
+                                ? [Bool](repeating: false, count: intentRequires.count) : urgentIntents,
+                            scratch: scratch, trace: trace)
                         search.visit(0, 0)
                         guard search.best >= 0 else { return nil }
                         return PatternMatch(terminal: search.best, captures: search.bestCaptures)
@@ -51,6 +55,7 @@ private struct Search {
     let contextMask: UInt64
     let intentService: [Int32]
     let active: [Int32]
+    let urgentIntents: [Bool]
     unowned(unsafe) let scratch: Scratch
     unowned(unsafe) let visited: VisitedSet
     let captureStack: UnsafeMutablePointer<Range<Int>>
@@ -58,6 +63,7 @@ private struct Search {
     let trace: Trace?
     var best: Int32 = -1
     var bestContextBound = false
+    var bestUrgent = false
     var bestSpecificity = PatternTrie.Specificity(literalWords: 0, typedElements: 0, wildcards: 0, priority: 0)
     var bestPattern = Int32.max
     var bestCaptures: [Range<Int>] = []
@@ -66,8 +72,9 @@ private struct Search {
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64,
-        intentService: [Int32], active: [Int32], scratch: Scratch, trace: Trace?
+        intentService: [Int32], active: [Int32], urgentIntents: [Bool], scratch: Scratch, trace: Trace?
     ) {
+        self.urgentIntents = urgentIntents
         self.intentService = intentService
         self.active = active
         self.trie = trie
@@ -182,8 +189,12 @@ private struct Search {
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
         let contextBound = requires != 0
+        let urgent = urgentIntents[Int(terminal.intent)]
         if best >= 0 {
-            if contextBound != bestContextBound {
+            if urgent != bestUrgent {
+                // A safeguarding topic wins over everything else that matches.
+                if !urgent { return }
+            } else if contextBound != bestContextBound {
                 if !contextBound { return }
             } else if terminal.specificity != bestSpecificity {
                 if terminal.specificity < bestSpecificity { return }
@@ -192,6 +203,7 @@ private struct Search {
             }
         }
         best = index
+        bestUrgent = urgent
         bestContextBound = contextBound
         bestSpecificity = terminal.specificity
         bestPattern = terminal.pattern

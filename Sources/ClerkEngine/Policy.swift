@@ -149,7 +149,7 @@ extension Brain {
         guard
             var match = trie.match(
                 utterance, intentRequires: intentRequires, contextMask: contextMask, intentService: intentService,
-                active: active, scratch: scratch, trace: trace)
+                active: active, urgentIntents: urgentIntents, scratch: scratch, trace: trace)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
         // Token ranges become byte ranges of the message, in place (the array is not shared).
@@ -196,11 +196,14 @@ extension Brain {
         var picked: Int32?
         // A typed value answers the question even when it would also match a pattern ("passport" for a service).
         let typed = slot.type == .text ? nil : slotValue(slot.type, in: utterance, message: message, service: &picked)
-        // Otherwise a message that fully matches another intent's pattern changes the subject.
+        // Otherwise a message that fully matches another intent's pattern changes the subject; for a free-text
+        // answer only a clear request does ("talk to a person", a safeguarding topic, two or more literal words).
         if typed == nil,
             let (terminal, _) = patternMatch(
                 message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: nil),
-            trie.terminals[Int(terminal)].intent != intentNumber
+            trie.terminals[Int(terminal)].intent != intentNumber,
+            slot.type != .text || trie.terminals[Int(terminal)].specificity.literalWords >= 2
+                || intents[Int(trie.terminals[Int(terminal)].intent)].action == .escalate
         {
             trace?.note(
                 "the message matches a pattern of '\(intents[Int(trie.terminals[Int(terminal)].intent)].id)', "
@@ -427,7 +430,9 @@ extension Brain {
             }
             if let renderer, let source = renderer.service.source, intent.needsService || intent.serviceIndex >= 0 {
                 links.append(TurnLink(title: renderer.service.name, url: source))
-                if let last = messages.last, !last.contains(source) {
+                if let last = messages.last,
+                    !intent.replies.contains(where: { $0.placeholders.contains("service.source") })
+                {
                     messages[messages.count - 1] = last + " Source: " + source
                 }
             }
@@ -487,7 +492,11 @@ extension Brain {
         next.turnCount += 1
         next.pendingChoices = []
         next.pending = nil
-        if saysAny(noPhrases) && !saysAny(yesPhrases.filter { $0.count > 1 }) {
+        // "1" and "2" pick the Yes and No buttons.
+        let number = utterance.count == 1 && utterance.kind(0) == .number ? Int(utterance.text(0)) : nil
+        let saysNo =
+            number == 2 || (number == nil && saysAny(noPhrases) && !saysAny(yesPhrases.filter { $0.count > 1 }))
+        if saysNo {
             if let trace {
                 trace.explanation.outcome = "handoff declined"
                 trace.explanation.reason = "the citizen declined the handover"
@@ -496,7 +505,7 @@ extension Brain {
                 outcome: .handoff(accepted: false), messages: [settings.declinedMessage],
                 quickReplies: [], actions: [], state: next, captured: .none, service: next.currentService)
         }
-        guard saysAny(yesPhrases) else { return nil }
+        guard number == 1 || (number == nil && saysAny(yesPhrases)) else { return nil }
         next.consecutiveMisses = 0
         if let trace {
             trace.explanation.outcome = "handoff"
@@ -594,14 +603,15 @@ extension Brain {
                     location: pattern.location.description, literalWords: Int(s.literalWords),
                     typedElements: Int(s.typedElements), wildcards: Int(s.wildcards), priority: Int(s.priority),
                     eligible: eligible))
-            guard index != winner else { continue }
+            guard index != winner, terminal.pattern != won.pattern else { continue }
             let name = "'\(intents[Int(terminal.intent)].id)' (pattern \"\(pattern.text)\")"
             let why: String
             let w = won.specificity
             if !eligible && intentService[Int(terminal.intent)] >= 0
                 && intentRequires[Int(terminal.intent)] == 0
             {
-                why = "belongs to service '\(services[Int(intentService[Int(terminal.intent)])].id)', "
+                why =
+                    "belongs to service '\(services[Int(intentService[Int(terminal.intent)])].id)', "
                     + "and the conversation is about another"
             } else if !eligible {
                 why = "needs context \(intents[Int(terminal.intent)].requires) that the conversation does not have"

@@ -40,6 +40,7 @@ struct ChatCommand: ParsableCommand {
         var state = ConversationState()
         var lastQuickReplies: [String] = []
         var lastMessage: String?
+        var lastState = ConversationState()
         if interactive {
             print(printer.dim("Clerk (local) — type a message, a number to pick a suggestion, /quit to leave."))
         }
@@ -48,7 +49,7 @@ struct ChatCommand: ParsableCommand {
             if text.isEmpty { continue }
             if text == "/quit" || text == "/exit" { break }
             if text == "/explain" {
-                if let lastMessage { print(ExplanationText.render(brain.explain(lastMessage).1)) }
+                if let lastMessage { print(ExplanationText.render(brain.explain(lastMessage, in: lastState).1)) }
                 continue
             }
             if let number = Int(text), (1...max(lastQuickReplies.count, 1)).contains(number),
@@ -58,6 +59,7 @@ struct ChatCommand: ParsableCommand {
                 if interactive { print(printer.dim("→ \(text)")) }
             }
             let turn = brain.reply(to: text, in: state)
+            lastState = state
             state = turn.state
             lastQuickReplies = turn.quickReplies
             lastMessage = text

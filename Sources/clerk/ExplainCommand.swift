@@ -80,7 +80,9 @@ enum ExplanationText {
         if let service = e.service { lines.append("  service: \(service)") }
         if let variant = e.variant { lines.append("  variant: \(variant)") }
         if !e.slots.isEmpty {
-            lines.append("  values: " + e.slots.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+            lines.append(
+                "  values: "
+                    + e.slots.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
         }
         for runnerUp in e.runnersUp { lines.append("  \(runnerUp)") }
         if !e.messages.isEmpty {

@@ -1,32 +1,49 @@
 import ArgumentParser
 import ClerkEngine
 import ClerkServer
+import ClerkStore
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the assistant over HTTP.",
+        abstract: "Serve the assistant over HTTP and the line chat protocol.",
         discussion: """
-            Loads and checks the content first; a brain with errors is never served (exit status 1). Answers \
-            GET /healthz once ready. SIGTERM or Ctrl-C stops accepting connections and finishes requests in \
-            flight before exiting.
+            Loads and checks the content first; a brain with errors is never served (exit status 1). Tickets, \
+            agents and saved conversations live in the store (--store; the SQLite file ./data/clerk.sqlite by \
+            default). If the store cannot be opened the assistant still answers, and tells citizens that a \
+            person cannot be reached right now. SIGTERM or Ctrl-C stops accepting connections and finishes \
+            requests in flight before exiting.
+
+            Ports: HTTP on 8080 (GET /healthz), the line chat protocol (docs/protocol.md) on 4242; 0 picks a \
+            free port and prints it. Both bind 127.0.0.1 unless --host says otherwise.
 
             Examples:
               clerk serve
-              clerk serve --http-port 0 --content examples/city
+              clerk serve --chat-port 4242 --http-port 0 --store postgres://clerk@localhost/clerk
             """
     )
 
     @OptionGroup var contentOptions: ContentOptions
+    @OptionGroup var storeOptions: StoreOptions
 
     @Option(help: "Address to bind. Default 127.0.0.1 (this machine only).")
     var host = "127.0.0.1"
 
-    @Option(name: .customLong("http-port"), help: "HTTP port; 0 picks a free one and logs it.")
+    @Option(name: .customLong("http-port"), help: "HTTP port; 0 picks a free one and prints it.")
     var httpPort = 8080
+
+    @Option(name: .customLong("chat-port"), help: "Line chat protocol port; 0 picks a free one and prints it.")
+    var chatPort = 4242
+
+    @Option(name: .customLong("max-connections"), help: "Most line-protocol connections served at once.")
+    var maxConnections = 10_000
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a line-protocol connection may stay quiet.")
+    var idleTimeout = 600
 
     func run() async throws {
         var logger = Logger(label: "clerk")
@@ -34,14 +51,79 @@ struct ServeCommand: AsyncParsableCommand {
         let brain = try contentOptions.loadBrain()
         let statistics = brain.statistics
         logger.info(
-            "brain loaded", metadata: ["intents": "\(statistics.intents)", "patterns": "\(statistics.patterns)"])
-        let store = BrainStore(brain)
+            "brain loaded",
+            metadata: [
+                "intents": "\(statistics.intents)", "patterns": "\(statistics.patterns)",
+                "services": "\(brain.serviceIDs.count)",
+            ])
+        let brains = BrainStore(brain)
+        let officeHours = try loadOfficeHours()
+        let store = await openStoreOrFallback(logger: logger)
+        let conversations = Conversations(
+            brains: brains, store: store, officeHours: officeHours, settings: HandoffSettings(), logger: logger)
         let host = self.host
-        let app = HTTPServer.makeApplication(store: store, host: host, port: httpPort, logger: logger) { port in
+        let http = HTTPServer.makeApplication(store: brains, host: host, port: httpPort, logger: logger) { port in
             print("clerk: serving HTTP on http://\(host):\(port) (GET /healthz)")
             fflush(nil)
         }
-        try await app.runService()
+        var lineSettings = LineServerSettings()
+        lineSettings.maxConnections = maxConnections
+        lineSettings.idleTimeout = .seconds(Int64(idleTimeout))
+        let line = LineServer(conversations: conversations, settings: lineSettings, logger: logger)
+        let chatPort = self.chatPort
+        let services: [any Service] = [
+            http,
+            TaskService {
+                try await line.run(host: host, port: chatPort) { port in
+                    print("clerk: serving chat on \(host):\(port) (line protocol \(LineServer.version))")
+                    fflush(nil)
+                }
+            },
+            TaskService { await conversations.run() },
+        ]
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await conversations.flush()
+        await store.shutdown()
         print("clerk: stopped")
+    }
+
+    private func loadOfficeHours() throws -> OfficeHours? {
+        let url = contentOptions.root.appendingPathComponent("config/office-hours.yaml")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try OfficeHours.load(from: url)
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    private func openStoreOrFallback(logger: Logger) async -> any TicketStore {
+        do {
+            return try await openStore(try StoreLocation(parsing: storeOptions.store))
+        } catch {
+            logger.error("the ticket store cannot be opened; answering without handovers: \(error)")
+            return UnavailableStore(reason: "\(error)")
+        }
+    }
+}
+
+/// Runs a closure as a service that stops on graceful shutdown.
+struct TaskService: Service {
+    let body: @Sendable () async throws -> Void
+
+    init(_ body: @escaping @Sendable () async throws -> Void) {
+        self.body = body
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            do {
+                try await body()
+            } catch is CancellationError {
+            }
+        }
     }
 }

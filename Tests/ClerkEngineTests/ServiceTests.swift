@@ -67,6 +67,10 @@ private let intents = """
     - id: greeting
       patterns: [hello]
       reply: Hello!
+    - id: human
+      action: escalate
+      patterns: ["talk to a person"]
+      reply: Shall I pass you to a person?
     """
 
 private let concepts = "child: [kid, son, daughter]"
@@ -165,10 +169,22 @@ private let serviceBrain = Result { try brain(intents: intents, concepts: concep
     #expect(booked[1].messages.first?.hasPrefix("Booked: Passport on 28 November.") == true, "\(booked[1].messages)")
 }
 
-@Test func anotherIntentsPatternDuringAQuestionChangesTheSubject() throws {
-    let turns = converse(try serviceBrain.get(), ["report a problem", "hello"])
-    #expect(turns[1].intent == "greeting")
+@Test func clearRequestDuringAQuestionChangesTheSubject() throws {
+    let turns = converse(try serviceBrain.get(), ["report a problem", "talk to a person"])
+    #expect(turns[1].intent == "human")
     #expect(turns[1].state.pending == nil)
+}
+
+@Test func shortAnswerToAFreeTextQuestionIsTakenAsTheAnswerEvenIfItIsAPattern() throws {
+    let turns = converse(try serviceBrain.get(), ["report a problem", "hello"])
+    #expect(turns[1].outcome == .ask(intent: "report", slot: "where"))
+    #expect(turns[1].state.pending?.values == ["problem": "hello"])
+}
+
+@Test func typedAnswerIsTakenEvenWhenItAlsoMatchesAnotherPattern() throws {
+    let turns = converse(try serviceBrain.get(), ["book an appointment", "passport"])
+    #expect(turns[1].outcome == .ask(intent: "appointment", slot: "when"))
+    #expect(turns[1].state.pending?.values == ["service": "passport"])
 }
 
 @Test func replyReadingAFieldNoServiceHasIsACompileError() throws {
