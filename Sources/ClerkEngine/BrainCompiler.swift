@@ -351,7 +351,8 @@ struct BrainCompiler {
         // Before the vocabulary is frozen: yes and no become known words.
         let yesPhrases = settings.yesWords.map { terms(of: $0) }.filter { !$0.isEmpty }
         let noPhrases = settings.noWords.map { terms(of: $0) }.filter { !$0.isEmpty }
-        let protectedBuilder = source.settings.protectedWords.reduce(into: ByteTable.Builder()) { builder, word in
+        let neverCorrected = source.settings.protectedWords + CommonWords.words(for: source.language)
+        let protectedBuilder = neverCorrected.reduce(into: ByteTable.Builder()) { builder, word in
             for folded in lexicon.tokenizer.tokens(word) { builder.insert(folded) }
         }
         var vocabulary: [String] = []

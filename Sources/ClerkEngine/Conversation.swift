@@ -87,6 +87,8 @@ public struct Turn: Sendable {
     public var slots: [String: String] = [:]
     /// Links to show besides the messages (the source of a service answer).
     public var links: [TurnLink] = []
+    /// The intent the message matched when another one answered (a follow-up answers the last question again).
+    public var matchedIntent: String?
 
     /// Captured values by name (`1`, `2`… for wildcards; slot and concept names), as the citizen wrote them.
     public var captures: [String: String] { captured.dictionary }

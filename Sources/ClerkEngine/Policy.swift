@@ -170,7 +170,12 @@ extension Brain {
         {
             return offered[number - 1]
         }
-        return offered.first { intents[Int($0)].titleTerms.elementsEqual(utterance.terms) }
+        if let title = offered.first(where: { intents[Int($0)].titleTerms.elementsEqual(utterance.terms) }) {
+            return title
+        }
+        // "yes" to a question with one option.
+        if offered.count == 1, yesPhrases.contains(where: { $0.elementsEqual(utterance.terms) }) { return offered[0] }
+        return nil
     }
 
     // MARK: - Questions the engine asked
@@ -264,7 +269,8 @@ extension Brain {
             let common = group.filter { candidates.contains($0) }
             if common.count == 1 { return common[0] }
         }
-        guard !candidates.isEmpty else { return nil }
+        // A distinguishing word ("the taxi one") counts only in a short answer; a longer message is a new question.
+        guard !candidates.isEmpty, utterance.count <= 3 else { return nil }
         let words = Set(utterance.terms.filter { $0 >= 0 })
         let overlaps = candidates.map { services[Int($0)].nameTerms.intersection(words).count }
         guard let best = overlaps.max(), best > 0, overlaps.filter({ $0 == best }).count == 1 else { return nil }
@@ -313,6 +319,7 @@ extension Brain {
         pickedService: Int32? = nil, trace: Trace?
     ) -> Turn {
         var intent = intents[Int(intentNumber)]
+        let matched = intent.id
         // A follow-up answers the last intent again with what this message adds.
         if intent.followUp, let last = state.lastIntent, let lastNumber = intentIndex[last],
             intents[Int(lastNumber)].needsService, !intents[Int(lastNumber)].followUp
@@ -332,16 +339,26 @@ extension Brain {
             service = intent.serviceIndex
             serviceSource = "the intent's own service"
         }
-        if service == nil, let mention = utterance.mentions.first(where: { $0.kind == .service }) {
-            let group = serviceGroups[Int(mention.value)]
-            if group.count == 1 {
-                service = group[0]
+        if service == nil, utterance.mentions.contains(where: { $0.kind == .service }) {
+            let current = state.currentService.flatMap { serviceIndex[$0] }
+            let groups = utterance.mentions.filter { $0.kind == .service }.map { serviceGroups[Int($0.value)] }
+            if let clear = groups.first(where: { $0.count == 1 }) {
+                // "a permit for a street party": the clear name wins over the ambiguous word.
+                service = clear[0]
                 serviceSource = "named in the message"
-            } else if let current = state.currentService.flatMap({ serviceIndex[$0] }), group.contains(current) {
+            } else if let current, groups.allSatisfy({ $0.contains(current) }) {
                 service = current
                 serviceSource = "the conversation's service, among those the message may mean"
+            } else if let current, let mention = utterance.mentions.first(where: { $0.kind == .service }),
+                (Int(mention.start)..<Int(mention.end)).allSatisfy({
+                    services[Int(current)].nameTerms.contains(utterance.terms[$0])
+                })
+            {
+                // "the permit" while talking about the Street Trading Permit.
+                service = current
+                serviceSource = "the conversation's service, whose name has the word the message uses"
             } else if intent.needsService {
-                return askService(intent, offering: group, values: given, state: next, trace: trace)
+                return askService(intent, offering: groups[0], values: given, state: next, trace: trace)
             }
         }
         if service == nil, let id = given["service"], let index = serviceIndex[id] {
@@ -468,7 +485,8 @@ extension Brain {
         return Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
             quickReplies: quickReplies, actions: actions, state: next, captured: captures,
-            service: service.map { services[Int($0)].id }, slots: values, links: links)
+            service: service.map { services[Int($0)].id }, slots: values, links: links,
+            matchedIntent: matched == intent.id ? nil : matched)
     }
 
     /// The quick replies of a handover question.

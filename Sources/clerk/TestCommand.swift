@@ -42,6 +42,7 @@ struct TestCommand: ParsableCommand {
         for transcript in transcripts {
             let failures = transcript.run(on: brain) { turn in
                 if let intent = turn.intent { intentsSeen.insert(intent) }
+                if let matched = turn.matchedIntent { intentsSeen.insert(matched) }
                 if case .ask(let intent, _) = turn.outcome { intentsSeen.insert(intent) }
                 if let service = turn.service { servicesSeen.insert(service) }
             }
