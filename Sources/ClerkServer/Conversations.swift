@@ -187,6 +187,11 @@ public final class Conversations: Sendable {
         try await session(id).requestPerson()
     }
 
+    /// How the last message the assistant answered in this conversation was understood.
+    public func explainLast(in id: String) async throws -> Explanation? {
+        try await session(id).explainLast()
+    }
+
     /// Records whether the last answer helped, for the editors' report.
     public func feedback(on id: String, helpful: Bool, comment: String?) async {
         guard let session = sessions.withLock({ $0[id] }) else { return }
@@ -238,7 +243,8 @@ public final class Conversations: Sendable {
                 await endIdleConversations()
             }
         }
-        await flush()
+        // The last flush must not inherit the cancellation that stopped the loop.
+        await Task { await self.flush() }.value
     }
 
     /// Writes dirty sessions and queued turn records now.

@@ -74,8 +74,9 @@ public final class LineServer: Sendable {
                         Self.lines(["ERROR too-many-connections the server is full; try again later"]))
                     return
                 }
-                var connectionState = ConnectionState(
-                    conversations: conversations, outbound: outbound, settings: settings)
+                var connectionState = ConnectionState(conversations: conversations, settings: settings) { lines in
+                    try await outbound.write(LineServer.lines(lines))
+                }
                 try await connectionState.greet()
                 defer { connectionState.stopEvents() }
                 for try await frame in inbound {
@@ -179,7 +180,8 @@ final class IdleCloser: ChannelInboundHandler, Sendable {
 /// One connection's conversation: parses lines, runs turns one at a time, forwards events.
 struct ConnectionState {
     let conversations: Conversations
-    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    /// Sends lines to the client, in order; suspends while the client is slow to read.
+    let write: @Sendable ([String]) async throws -> Void
     let settings: LineServerSettings
     var id = ""
     var events: Task<Void, Never>?
@@ -187,10 +189,11 @@ struct ConnectionState {
     var lastRefill = ContinuousClock.now
 
     init(
-        conversations: Conversations, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, settings: LineServerSettings
+        conversations: Conversations, settings: LineServerSettings,
+        write: @escaping @Sendable ([String]) async throws -> Void
     ) {
         self.conversations = conversations
-        self.outbound = outbound
+        self.write = write
         self.settings = settings
         tokens = settings.burst
     }
@@ -199,21 +202,19 @@ struct ConnectionState {
         let handle = conversations.start()
         id = handle.id
         let welcome = conversations.brains.brain.settings.welcomeMessage
-        try await outbound.write(
-            LineServer.lines(
-                ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"]
-                    + Self.say(welcome) + ["END"]))
+        try await write(
+            ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"] + Self.say(welcome) + ["END"])
         startEvents()
     }
 
     mutating func startEvents() {
         events?.cancel()
         guard let stream = try? conversations.events(of: id) else { return }
-        let outbound = self.outbound
+        let write = self.write
         events = Task {
             for await event in stream {
                 guard !Task.isCancelled else { break }
-                try? await outbound.write(LineServer.lines(Self.lines(for: event)))
+                try? await write(Self.lines(for: event))
             }
         }
     }
@@ -264,7 +265,7 @@ struct ConnectionState {
     private func turn(_ text: String) async throws {
         do {
             let (reply, _) = try await conversations.send(text, to: id)
-            try await outbound.write(LineServer.lines(Self.lines(for: reply) + ["END"]))
+            try await write(Self.lines(for: reply) + ["END"])
         } catch let error as ConversationError {
             try await self.error("conversation-ended", error.description)
         }
@@ -276,21 +277,21 @@ struct ConnectionState {
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
         switch name {
         case "/help":
-            try await outbound.write(
-                LineServer.lines(
-                    [
-                        "SAY Type your question and press Enter. Commands:",
-                        "SAY /human  talk to a person",
-                        "SAY /resume TOKEN  continue an earlier conversation with its secret token",
-                        "SAY /feedback yes|no [comment]  tell us whether the last answer helped",
-                        "SAY /lang  the languages I speak",
-                        "SAY /quit  leave",
-                        "SAY Start a message with // to begin it with a slash.",
-                        "END",
-                    ]))
+            try await write(
+                [
+                    "SAY Type your question and press Enter. Commands:",
+                    "SAY /human  talk to a person",
+                    "SAY /resume TOKEN  continue an earlier conversation with its secret token",
+                    "SAY /feedback yes|no [comment]  tell us whether the last answer helped",
+                    "SAY /lang  the languages I speak",
+                    "SAY /explain  how your last message was understood",
+                    "SAY /quit  leave",
+                    "SAY Start a message with // to begin it with a slash.",
+                    "END",
+                ])
         case "/human":
             let reply = try await conversations.requestPerson(in: id)
-            try await outbound.write(LineServer.lines(Self.lines(for: reply) + ["END"]))
+            try await write(Self.lines(for: reply) + ["END"])
         case "/resume":
             guard !argument.isEmpty else {
                 try await error("missing-token", "write /resume followed by the token you were given")
@@ -303,7 +304,7 @@ struct ConnectionState {
                 let (state, ticket) = try await conversations.status(of: resumed)
                 var lines = ["RESUMED \(resumed)"]
                 if let ticket { lines.append(Self.ticketLine(ticket, state)) }
-                try await outbound.write(LineServer.lines(lines + ["END"]))
+                try await write(lines + ["END"])
             } catch {
                 try await self.error("invalid-token", "that resume token is not valid or has expired")
             }
@@ -314,15 +315,33 @@ struct ConnectionState {
                 return true
             }
             await conversations.feedback(on: id, helpful: first == "yes", comment: words.count > 1 ? words[1] : nil)
-            try await outbound.write(LineServer.lines(["SAY Thank you for your feedback.", "END"]))
+            try await write(["SAY Thank you for your feedback.", "END"])
+        case "/explain":
+            guard let explanation = try await conversations.explainLast(in: id) else {
+                try await write(["SAY There is no answer to explain yet.", "END"])
+                return true
+            }
+            var lines = [
+                "SAY You wrote: \(explanation.input)", "SAY Read as: \(explanation.normalized.joined(separator: " "))",
+            ]
+            lines += explanation.entities.map { "SAY \($0)" }
+            var decision = "SAY Decision: \(explanation.outcome)"
+            if let intent = explanation.intent { decision += " \(intent)" }
+            if let service = explanation.service { decision += ", service \(service)" }
+            lines.append(decision)
+            if !explanation.reason.isEmpty { lines.append("SAY Because \(explanation.reason)") }
+            for candidate in explanation.scored.prefix(3) {
+                lines.append(String(format: "SAY Candidate %@ %.2f", candidate.intent, candidate.score))
+            }
+            try await write(lines.map { $0.replacingOccurrences(of: "\n", with: " ") } + ["END"])
         case "/lang":
             if argument.isEmpty || argument.lowercased() == "en" {
-                try await outbound.write(LineServer.lines(["LANG en", "SAY I answer in English.", "END"]))
+                try await write(["LANG en", "SAY I answer in English.", "END"])
             } else {
                 try await error("unsupported-language", "only English (en) is available")
             }
         case "/quit":
-            try await outbound.write(LineServer.lines(["BYE goodbye"]))
+            try await write(["BYE goodbye"])
             return false
         default:
             try await error("unknown-command", "unknown command \(parts[0]); type /help for the list")
@@ -331,7 +350,7 @@ struct ConnectionState {
     }
 
     private func error(_ code: String, _ text: String) async throws {
-        try await outbound.write(LineServer.lines(["ERROR \(code) \(text)"]))
+        try await write(["ERROR \(code) \(text)"])
     }
 
     // MARK: Formatting

@@ -22,6 +22,8 @@ actor Session {
     private var ended = false
     private var dirty = false
     private var subscribers: [UUID: AsyncStream<ConversationEvent>.Continuation] = [:]
+    /// The last message the assistant answered and the state it was answered in, to explain it on request.
+    private var lastAnswered: (text: String, state: ConversationState)?
 
     init(id: String, tokenHash: String, owner: Conversations, now: Date, snapshot: SessionSnapshot? = nil) {
         self.id = id
@@ -93,6 +95,7 @@ actor Session {
         }
 
         let brain = owner.brains.brain
+        lastAnswered = (text, engine)
         let turn: Turn
         var explanation: Explanation?
         if explain {
@@ -130,6 +133,12 @@ actor Session {
         record(result, at: now)
         log("(asked for a person)", outcome: result.outcome, intent: nil, score: nil, at: now)
         return result
+    }
+
+    /// How the last message the assistant answered was understood.
+    func explainLast() -> Explanation? {
+        guard let lastAnswered else { return nil }
+        return owner.brains.brain.explain(lastAnswered.text, in: lastAnswered.state).1
     }
 
     func feedback(helpful: Bool, comment: String?) {

@@ -190,13 +190,14 @@ private let brokenErrors = [
     let folder = try ContentFolder(cleanFiles)
     defer { folder.remove() }
     let run = try await clerk(
-        ["chat", "--local", "--content", folder.path],
+        ["chat", "--local", "--content", folder.path, "--store", temporaryStore()],
         input: "opening hours\n\nappointment on 28 November 2026\nblorf\n")
     #expect(run.status == 0, "\(run)")
     #expect(run.stderr.isEmpty, "\(run)")
     let blocks = run.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty }
     #expect(
         blocks == [
+            "Clerk: Hello! I am an automated assistant. Ask me a question, or say \"talk to a person\".",
             "Clerk: Nine to five.", "Clerk: See you on 28 November 2026.",
             "Clerk: Sorry, I did not understand that. Could you say it in other words?",
         ], "\(run)")
@@ -204,39 +205,47 @@ private let brokenErrors = [
 
 @Test func pipedChatOnTheStarterContentAnswersAndHandsOver() async throws {
     let run = try await clerk(
-        ["chat", "--local", "--content", packageRoot.path],
+        ["chat", "--local", "--content", packageRoot.path, "--store", temporaryStore()],
         input: "How much does a passport cost?\nhello\n1\ntalk to a human\nyes\n")
     #expect(run.status == 0, "\(run)")
-    let blocks = run.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty }
+    let blocks = Array(run.stdout.components(separatedBy: "\n\n").filter { !$0.isEmpty }.dropFirst())
     #expect(blocks.count == 5, "\(run)")
     #expect(blocks.allSatisfy { $0.hasPrefix("Clerk: ") }, "\(run)")
     #expect(blocks.first?.contains("€35") == true)
     // "1" picks the greeting's first suggestion, "How much is a passport?".
     #expect(blocks.count > 2 && blocks[2].contains("€35"), "\(run)")
-    #expect(blocks.last?.contains("[handing over to a person: requested]") == true, "\(run)")
+    #expect(blocks.last?.contains("Your reference is T-1001.") == true, "\(run)")
+    #expect(blocks.last?.contains("[ticket T-1001: queued") == true, "\(run)")
 }
 
 @Test func pipedChatStopsAtQuit() async throws {
     let folder = try ContentFolder(cleanFiles)
     defer { folder.remove() }
     let run = try await clerk(
-        ["chat", "--local", "--content", folder.path], input: "opening hours\n/quit\nopening hours\n")
+        ["chat", "--local", "--content", folder.path, "--store", temporaryStore()],
+        input: "opening hours\n/quit\nopening hours\n")
     #expect(run.status == 0, "\(run)")
-    #expect(run.stdout.components(separatedBy: "Clerk:").count == 2, "\(run)")
+    // The welcome and one answer.
+    #expect(run.stdout.components(separatedBy: "Clerk:").count == 3, "\(run)")
 }
 
-@Test
-func chatWithoutLocalExitsTwoWithAMessage() async throws {
-    let run = try await clerk(["chat", "--content", packageRoot.path])
-    #expect(run.status == 2, "\(run)")
-    #expect(run.stderr.contains("clerk chat --local"), "\(run)")
-}
-
-@Test func chatWithoutLocalFailsAndPointsToLocalChat() async throws {
-    let run = try await clerk(["chat", "--content", packageRoot.path], input: "opening hours\n")
-    #expect(run.status != 0, "\(run)")
-    #expect(run.stderr.contains("for now use 'clerk chat --local'"), "\(run)")
+@Test func chatWithNoServerListeningSaysItCannotConnect() async throws {
+    let run = try await clerk(["chat", "--connect", "127.0.0.1:1"], input: "opening hours\n")
+    #expect(run.status == 1, "\(run)")
+    #expect(run.stderr.contains("cannot connect to 127.0.0.1:1"), "\(run)")
     #expect(run.stdout.isEmpty, "\(run)")
+}
+
+@Test func chatWithAMalformedAddressIsAUsageError() async throws {
+    let run = try await clerk(["chat", "--connect", "localhost"])
+    #expect(run.status == 2, "\(run)")
+    #expect(run.stderr.contains("--connect needs HOST:PORT"), "\(run)")
+}
+
+/// A new SQLite store file in the temporary folder.
+func temporaryStore() -> String {
+    "sqlite:"
+        + FileManager.default.temporaryDirectory.appendingPathComponent("clerk-cli-\(UUID().uuidString).sqlite").path
 }
 
 // MARK: - Broken content
