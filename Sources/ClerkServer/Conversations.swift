@@ -55,6 +55,22 @@ public struct BotReply: Sendable, Hashable {
     public var outcome: String
     public var intent: String?
     public var service: String?
+    /// Names this reply for feedback ("was this helpful?").
+    public var turnID: String = ""
+}
+
+/// An event with its place in the conversation's event sequence (for Server-Sent Events ids and long polls).
+public struct SequencedEvent: Sendable, Hashable {
+    public var seq: Int
+    public var event: ConversationEvent
+}
+
+/// One line of a conversation's history, as the citizen may see it again after a reload.
+public struct HistoryEntry: Sendable, Hashable {
+    public var from: String
+    public var name: String?
+    public var text: String
+    public var at: Date
 }
 
 /// Things that happen in a conversation, pushed to every channel subscribed to it.
@@ -193,15 +209,53 @@ public final class Conversations: Sendable {
     }
 
     /// Records whether the last answer helped, for the editors' report.
-    public func feedback(on id: String, helpful: Bool, comment: String?) async {
+    public func feedback(on id: String, turn: String? = nil, helpful: Bool, comment: String?) async {
         guard let session = sessions.withLock({ $0[id] }) else { return }
-        await session.feedback(helpful: helpful, comment: comment)
+        await session.feedback(turn: turn, helpful: helpful, comment: comment)
     }
 
     /// The conversation's events from now on. The stream finishes when the conversation ends.
     public func events(of id: String) throws -> AsyncStream<ConversationEvent> {
-        let session = try session(id)
+        let sequenced = try sequencedEvents(of: id)
         let (stream, continuation) = AsyncStream<ConversationEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        let task = Task {
+            for await item in sequenced { continuation.yield(item.event) }
+            continuation.finish()
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
+    }
+
+    /// Events after `seq` that are still kept, or, when there are none, the first to come within `wait`.
+    public func events(of id: String, after seq: Int, wait: Duration) async throws -> [SequencedEvent] {
+        let session = try session(id)
+        let recent = await session.events(after: seq)
+        if !recent.isEmpty || wait <= .zero { return recent }
+        let stream = try sequencedEvents(of: id)
+        return await withTaskGroup(of: [SequencedEvent].self) { group in
+            group.addTask {
+                for await item in stream where item.seq > seq { return [item] }
+                return []
+            }
+            group.addTask {
+                try? await Task.sleep(for: wait)
+                return []
+            }
+            let first = await group.next() ?? []
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// What the citizen may see again of the conversation (e-mail addresses and numbers stay masked).
+    public func history(of id: String) async throws -> [HistoryEntry] {
+        try await session(id).visibleHistory()
+    }
+
+    /// The conversation's events with their sequence numbers, from now on.
+    public func sequencedEvents(of id: String) throws -> AsyncStream<SequencedEvent> {
+        let session = try session(id)
+        let (stream, continuation) = AsyncStream<SequencedEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let key = UUID()
         continuation.onTermination = { _ in Task { await session.unsubscribe(key) } }
         Task { await session.subscribe(key, continuation) }

@@ -21,7 +21,13 @@ actor Session {
     private var lastActivity: Date
     private var ended = false
     private var dirty = false
-    private var subscribers: [UUID: AsyncStream<ConversationEvent>.Continuation] = [:]
+    private var subscribers: [UUID: AsyncStream<SequencedEvent>.Continuation] = [:]
+    /// Recent events, for long polls that reconnect with the last sequence number they saw.
+    private var recentEvents: [SequencedEvent] = []
+    private var nextSeq = 1
+    private var turnNumber = 0
+    /// Intents of recent replies by turn id, for feedback.
+    private var turnIntents: [String: String] = [:]
     /// The last message the assistant answered and the state it was answered in, to explain it on request.
     private var lastAnswered: (text: String, state: ConversationState)?
 
@@ -68,7 +74,7 @@ actor Session {
         if awaitingContact {
             awaitingContact = false
             if let contact = Redaction.contact(in: text), let ticket {
-                let result: BotReply
+                var result: BotReply
                 do {
                     _ = try await owner.store.apply(.setContact(contact), to: ticket)
                     result = reply(
@@ -82,14 +88,14 @@ actor Session {
                         ["I could not save your contact details right now. " + owner.settings.fallbackContact],
                         outcome: "notice")
                 }
-                record(result, at: now)
+                record(&result, at: now)
                 log(masked, outcome: "contact", intent: nil, score: nil, at: now)
                 return (result, nil)
             }
             if Self.declines(text) {
-                let result = reply(
+                var result = reply(
                     ["All right. A person will answer here in this conversation."], outcome: "notice")
-                record(result, at: now)
+                record(&result, at: now)
                 return (result, nil)
             }
         }
@@ -115,7 +121,7 @@ actor Session {
             case .ticketStatus(let reference): await lookUp(reference, into: &result)
             }
         }
-        record(result, at: now)
+        record(&result, at: now)
         var score: Double?
         if case .answer(_, let confidence, _) = turn.outcome { score = confidence }
         log(masked, outcome: result.outcome, intent: turn.intent, score: score, at: now)
@@ -130,7 +136,7 @@ actor Session {
             messages: [owner.brains.brain.settings.handoffMessage], ticket: summary, handoff: handoffState,
             outcome: "handoff")
         await handOver(.requested, text: "(asked for a person)", into: &result)
-        record(result, at: now)
+        record(&result, at: now)
         log("(asked for a person)", outcome: result.outcome, intent: nil, score: nil, at: now)
         return result
     }
@@ -141,11 +147,12 @@ actor Session {
         return owner.brains.brain.explain(lastAnswered.text, in: lastAnswered.state).1
     }
 
-    func feedback(helpful: Bool, comment: String?) {
+    func feedback(turn: String?, helpful: Bool, comment: String?) {
         let now = owner.clock()
+        let intent = turn.flatMap { turnIntents[$0] } ?? engine.lastIntent
         log(
             comment.map(Redaction.mask) ?? "", outcome: helpful ? "feedback_helpful" : "feedback_not_helpful",
-            intent: engine.lastIntent, score: nil, at: now)
+            intent: intent, score: nil, at: now)
     }
 
     private func handOver(_ reason: EscalationReason, text: String, into result: inout BotReply) async {
@@ -331,7 +338,7 @@ actor Session {
         subscribers = [:]
     }
 
-    func subscribe(_ key: UUID, _ continuation: AsyncStream<ConversationEvent>.Continuation) {
+    func subscribe(_ key: UUID, _ continuation: AsyncStream<SequencedEvent>.Continuation) {
         if ended {
             continuation.finish()
             return
@@ -342,15 +349,33 @@ actor Session {
     func unsubscribe(_ key: UUID) { subscribers[key] = nil }
 
     private func emit(_ event: ConversationEvent) {
-        for continuation in subscribers.values { continuation.yield(event) }
+        let item = SequencedEvent(seq: nextSeq, event: event)
+        nextSeq += 1
+        recentEvents.append(item)
+        if recentEvents.count > 200 { recentEvents.removeFirst(recentEvents.count - 200) }
+        for continuation in subscribers.values { continuation.yield(item) }
+    }
+
+    func events(after seq: Int) -> [SequencedEvent] { recentEvents.filter { $0.seq > seq } }
+
+    func visibleHistory() -> [HistoryEntry] {
+        history.filter(\.isVisibleToCitizen).map {
+            HistoryEntry(from: $0.author.rawValue, name: $0.name, text: $0.text, at: $0.at)
+        }
     }
 
     private func reply(_ messages: [String], outcome: String) -> BotReply {
         BotReply(messages: messages, ticket: summary, handoff: handoffState, outcome: outcome)
     }
 
-    private func record(_ reply: BotReply, at date: Date) {
+    private func record(_ reply: inout BotReply, at date: Date) {
         for message in reply.messages { history.append(TicketMessage(author: .bot, text: message, at: date)) }
+        turnNumber += 1
+        reply.turnID = "t\(turnNumber)"
+        if let intent = reply.intent {
+            turnIntents[reply.turnID] = intent
+            if turnIntents.count > 100 { turnIntents.removeAll() }
+        }
     }
 
     private func log(_ text: String, outcome: String, intent: String?, score: Double?, at date: Date) {

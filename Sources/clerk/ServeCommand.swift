@@ -1,4 +1,5 @@
 import ArgumentParser
+import ClerkContent
 import ClerkEngine
 import ClerkServer
 import ClerkStore
@@ -58,11 +59,26 @@ struct ServeCommand: AsyncParsableCommand {
             ])
         let brains = BrainStore(brain)
         let officeHours = try loadOfficeHours()
+        let (config, configProblems) = ServerConfig.load(root: contentOptions.root)
+        for problem in configProblems { printError(problem.description) }
+        if configProblems.contains(where: { $0.severity == .error }) { throw ExitCode(1) }
+        var handoff = HandoffSettings()
+        if let contact = config.fallbackContact { handoff.fallbackContact = contact }
+        if let minutes = config.agentActiveMinutes { handoff.agentActiveWindow = Double(minutes) * 60 }
+        if let minutes = config.idleMinutes { handoff.idleTimeout = Double(minutes) * 60 }
+        if let days = config.resumeDays { handoff.resumeDays = days }
         let store = await openStoreOrFallback(logger: logger)
         let conversations = Conversations(
-            brains: brains, store: store, officeHours: officeHours, settings: HandoffSettings(), logger: logger)
+            brains: brains, store: store, officeHours: officeHours, settings: handoff, logger: logger)
         let host = self.host
-        let http = HTTPServer.makeApplication(store: brains, host: host, port: httpPort, logger: logger) { port in
+        var httpSettings = HTTPSettings()
+        httpSettings.corsOrigins = config.corsOrigins
+        httpSettings.widgetDirectory = Self.installed("Resources/widget", content: contentOptions.root)
+        httpSettings.openAPIFile = Self.installed("docs/openapi.yaml", content: contentOptions.root)
+        let http = HTTPServer.makeApplication(
+            brains: brains, conversations: conversations, store: store, settings: httpSettings, host: host,
+            port: httpPort, logger: logger
+        ) { port in
             print("clerk: serving HTTP on http://\(host):\(port) (GET /healthz)")
             fflush(nil)
         }
@@ -87,6 +103,17 @@ struct ServeCommand: AsyncParsableCommand {
         await conversations.flush()
         await store.shutdown()
         print("clerk: stopped")
+    }
+
+    /// A file shipped with Clerk: beside the content, or in the source tree the binary was built in.
+    static func installed(_ path: String, content: URL) -> URL? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates = [
+            content.appendingPathComponent(path),
+            executable.deletingLastPathComponent().appendingPathComponent("../../../\(path)").standardizedFileURL,
+            executable.deletingLastPathComponent().appendingPathComponent("../share/clerk/\(path)").standardizedFileURL,
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.path) } ?? candidates[0]
     }
 
     private func loadOfficeHours() throws -> OfficeHours? {
