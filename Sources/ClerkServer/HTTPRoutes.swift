@@ -52,7 +52,7 @@ extension HTTPServer {
                 TranscriptJSON(from: $0.from, name: $0.name, text: $0.text, at: $0.at)
             }
             return try API.json(
-                Resumed(id: id, handoff: handoff.rawValue, ticket: ticket.map(TicketJSON.init), history: history))
+                Resumed(id: id, handoff: handoff.rawValue, ticket: ticket.map { TicketJSON($0) }, history: history))
         }
 
         router.post("v1/conversations/:id/messages") { request, context -> Response in

@@ -156,7 +156,7 @@ struct TurnJSON: Encodable {
         messages = reply.messages.map(MessageJSON.init)
         quickReplies = reply.quickReplies
         links = reply.links.map { LinkJSON(title: $0.title, url: $0.url) }
-        ticket = reply.ticket.map(TicketJSON.init)
+        ticket = reply.ticket.map { TicketJSON($0) }
         handoff = reply.handoff.rawValue
         outcome = reply.outcome
         intent = reply.intent
