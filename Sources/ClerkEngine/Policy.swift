@@ -672,10 +672,12 @@ extension Brain {
     private func explainScores(_ trace: Trace, _ eligible: [Scorer.Candidate], queryMass: Double) {
         for candidate in eligible.prefix(5) {
             var contributions: [Explanation.Contribution] = []
+            // Support from the intent's other examples raises every shared word's share alike.
+            let support = candidate.nearest > 0 ? Double(candidate.score / candidate.nearest) : 1
             for term in scorer.terms(of: candidate.document)
             where trace.explanation.normalized.contains(lexicon.terms.key(term)) {
                 let weight =
-                    2 * Double(scorer.weights[Int(term)])
+                    2 * Double(scorer.weights[Int(term)]) * support
                     / (queryMass + Double(scorer.documentMass[Int(candidate.document)]))
                 contributions.append(Explanation.Contribution(word: lexicon.terms.key(term), weight: weight))
             }

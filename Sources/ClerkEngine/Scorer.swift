@@ -2,21 +2,30 @@ import Foundation
 
 /// The example-based scorer for messages no pattern covers.
 ///
-/// Every example (and every pattern path's literal words) is a document: a set of terms. A term weighs its
-/// inverse document frequency over intents, `ln((N + 1) / (df + 0.5))`, so words found in most intents weigh
-/// almost nothing. The score of a document is the weighted overlap (Dice/F1) of its terms and the message's:
-/// `2 · shared / (message + document)`, in 0…1. It rises with every shared word and falls with every word only
-/// one side has, so it is monotone in evidence. An intent's score is its best document's.
+/// Every example (and every pattern path's literal words) is a document: a set of terms. A term's weight is
+/// learnt from the content when the brain is compiled: `ln(N + 1)` minus the entropy of the spread of its
+/// documents over the N intents, so a word that points at one intent weighs most and a word found alike in every
+/// intent weighs almost nothing. The score of a document is the weighted overlap (Dice/F1) of its terms and the
+/// message's: `2 · shared / (message + document)`, in 0…1. It rises with every shared word and falls with every
+/// word only one side has, so it is monotone in evidence. An intent's confidence is its nearest document's
+/// score, raised towards 1 by its next nearest examples (``confidence(nearest:support:)``), then lowered when
+/// the intent's examples as a whole explain the message less well than another candidate's (``IntentProfiles``).
 ///
 /// Candidate documents come from posting lists read in a bounded way: each term's list holds its documents
 /// shortest first and at most ``maxPostingsRead`` are read, so a word in thousands of intents cannot make the
-/// pass read thousands of entries; the few best candidates are then scored exactly.
+/// pass read thousands of entries; the best candidates are then scored exactly.
 final class Scorer: Sendable {
-    static let maxPostingsRead = 64
-    static let exactRescoreCount = 12
+    static let maxPostingsRead = 1024
+    static let exactRescoreCount = 48
+    /// Examples besides the nearest that add to an intent's confidence.
+    static let supportCount = 2
+    /// Intents returned at most.
+    static let maxCandidates = 12
 
-    /// Term → weight (0 for terms no document has).
+    /// Term → weight (0 for terms no document has), learnt by ``IntentProfiles``.
     let weights: [Float]
+    /// Each intent's naive Bayes profile over all its documents.
+    let profiles: IntentProfiles
     /// Weight given to a word the brain does not know.
     let unknownWeight: Float
     /// Postings: term → documents, shortest first.
@@ -37,32 +46,29 @@ final class Scorer: Sendable {
     /// A scored intent.
     struct Candidate: Sendable {
         var intent: Int32
+        /// The intent's confidence (see ``confidence(nearest:support:)``).
         var score: Float
+        /// The nearest document.
         var document: Int32
+        /// The nearest document's own score: the weighted overlap, which the shared words' shares add up to.
+        var nearest: Float
+        /// Further examples that raised the confidence, at most ``supportCount``.
+        var supporting: Int32
+        var supportSum: Float = 0
+        /// ln P(message | intent) under the intent's profile (up to a constant).
+        var profileFit: Float = 0
     }
 
     init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int)
     {
-        // Document frequency over intents.
-        var intentFrequency = [Int32](repeating: 0, count: termCount)
-        var seen = [Int32](repeating: -1, count: termCount)
-        for document in documents.sorted(by: { $0.intent < $1.intent }) {
-            for term in document.terms where term >= 0 && seen[Int(term)] != document.intent {
-                seen[Int(term)] = document.intent
-                intentFrequency[Int(term)] += 1
-            }
-        }
-        let n = Float(max(intentCount, 1))
-        weights = intentFrequency.map { $0 == 0 ? 0 : max(0, logf((n + 1) / (Float($0) + 0.5))) }
-        unknownWeight = 0.6 * logf((n + 1) / 1.5) + 0.2
-
-        let weights = self.weights
-        let unknownWeight = self.unknownWeight
+        // Distinct documents first: the statistics count each piece of evidence once.
         var offsets: [Int32] = [0]
         var terms: [Int32] = []
-        var mass: [Float] = []
+        var unknownCounts: [Float] = []
         var uniqueDocuments: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var previous: (intent: Int32, isExample: Bool, terms: [Int32])?
+        var exampleIntent: Int32 = -1
+        var exampleTerms = Set<[Int32]>()
         for document in documents {
             var unique = document.terms.filter { $0 >= 0 }
             unique.sort()
@@ -75,13 +81,30 @@ final class Scorer: Sendable {
             {
                 continue
             }
+            // Two examples of one intent with the same terms are one piece of evidence, not two.
+            if document.isExample {
+                if exampleIntent != document.intent {
+                    exampleIntent = document.intent
+                    exampleTerms.removeAll(keepingCapacity: true)
+                }
+                if !exampleTerms.insert(unique).inserted { continue }
+            }
             previous = (document.intent, document.isExample, unique)
             uniqueDocuments.append((document.intent, unique, document.isExample, document.text))
             terms.append(contentsOf: unique)
             offsets.append(Int32(terms.count))
             // Unknown words in an example still count towards its length.
-            let unknown = Float(document.terms.count(where: { $0 < 0 }))
-            mass.append(unique.reduce(0) { $0 + weights[Int($1)] } + unknown * unknownWeight)
+            unknownCounts.append(Float(document.terms.count(where: { $0 < 0 })))
+        }
+        let profiles = IntentProfiles(
+            documents: uniqueDocuments.map { ($0.intent, $0.terms) }, termCount: termCount, intentCount: intentCount)
+        self.profiles = profiles
+        let weights = profiles.weights
+        self.weights = weights
+        let unknownWeight = 0.6 * logf((Float(max(intentCount, 1)) + 1) / 1.5) + 0.2
+        self.unknownWeight = unknownWeight
+        let mass = uniqueDocuments.indices.map { index in
+            uniqueDocuments[index].terms.reduce(0) { $0 + weights[Int($1)] } + unknownCounts[index] * unknownWeight
         }
         documentOffsets = offsets
         documentTerms = terms
@@ -179,23 +202,59 @@ final class Scorer: Sendable {
             let shared = sharedWeight(document: document, queryTerms: scratch.queryTerms)
             top[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
         }
-        // Best document per intent, intents best first (ties: the lower intent index).
+        // Best first; on a tie an example before a pattern document, then the document written first.
+        top.sort {
+            ($0.1, documentIsExample[Int($0.0)] ? 1 : 0, -$0.0) > ($1.1, documentIsExample[Int($1.0)] ? 1 : 0, -$1.0)
+        }
+        // Per intent: its nearest document, raised by the next nearest examples (see `confidence`).
         for (document, score) in top {
             let intent = documentIntent[Int(document)]
             if let existing = scratch.candidates.firstIndex(where: { $0.intent == intent }) {
-                let current = scratch.candidates[existing]
-                if score > current.score
-                    || (score == current.score && documentIsExample[Int(document)]
-                        && !documentIsExample[Int(current.document)])
+                var candidate = scratch.candidates[existing]
+                if candidate.supporting < Self.supportCount && documentIsExample[Int(document)]
+                    && documentIsExample[Int(candidate.document)]
                 {
-                    scratch.candidates[existing] = Candidate(intent: intent, score: score, document: document)
+                    candidate.supporting += 1
+                    candidate.supportSum += score
+                    candidate.score = Self.confidence(
+                        nearest: candidate.nearest, support: candidate.supportSum / Float(Self.supportCount))
+                    scratch.candidates[existing] = candidate
                 }
             } else {
-                scratch.candidates.append(Candidate(intent: intent, score: score, document: document))
+                scratch.candidates.append(
+                    Candidate(intent: intent, score: score, document: document, nearest: score, supporting: 0))
+            }
+        }
+        // Scale each confidence by how well the intent's profile explains the message next to the candidate
+        // whose profile explains it best (that one keeps its score): a lucky look-alike example of an intent
+        // whose other examples are about something else loses to an intent that fits as a whole.
+        if scratch.candidates.count > 1 {
+            var best = -Float.infinity
+            for index in scratch.candidates.indices {
+                let fit = profiles.logLikelihood(intent: scratch.candidates[index].intent, terms: scratch.queryTerms)
+                scratch.candidates[index].profileFit = fit
+                best = max(best, fit)
+            }
+            for index in scratch.candidates.indices {
+                let candidate = scratch.candidates[index]
+                scratch.candidates[index].score *= expf(IntentProfiles.sharpness * (candidate.profileFit - best))
             }
         }
         scratch.topDocuments = top
         scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
+        if scratch.candidates.count > Self.maxCandidates {
+            scratch.candidates.removeLast(scratch.candidates.count - Self.maxCandidates)
+        }
+    }
+
+    /// An intent's confidence: the score of its nearest document, raised towards 1 by the mean score of its
+    /// next ``supportCount`` nearest examples (missing ones count 0): `s₁ + (1 − s₁) · mean(s₂, s₃)`.
+    /// A message equal to an example still scores 1; an intent whose other examples say the same thing in other
+    /// words is more likely than one with a single lucky look-alike. Pattern documents neither get nor give
+    /// support: the paths of one pattern repeat each other.
+    @inline(__always)
+    static func confidence(nearest: Float, support: Float) -> Float {
+        nearest + (1 - nearest) * support
     }
 
     /// Sum of the weights of the terms a document shares with the (sorted, unique) query terms.
