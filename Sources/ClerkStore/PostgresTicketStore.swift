@@ -27,7 +27,8 @@ public final class PostgresTicketStore: TicketStore {
         self.clock = clock
         self.logger = logger
         self.running = Task { await client.run() }
-        self.creations = GroupCommit { [client, logger, clock] batch in
+        // Four transactions in flight: while one holds the feed lock through its commit, the others prepare.
+        self.creations = GroupCommit(maximumFlushes: 4) { [client, logger, clock] batch in
             try await client.withTransaction(logger: logger) { connection in
                 try await Self.insert(batch, at: StoreTime.rounded(clock()), connection, logger)
             }
