@@ -1,8 +1,9 @@
 import Synchronization
 
-/// Batches concurrent requests into one transaction: the first caller starts a flush; callers that arrive while a
-/// flush runs wait and go together into the next one. Each caller resumes only after its batch committed, so an
-/// acknowledged ticket is on disk, and a disk flush is shared by the whole batch.
+/// Batches concurrent requests into one transaction: the first caller starts a flush; callers that arrive while
+/// flushes run wait and go together into the next one. Each caller resumes only after its batch committed, so an
+/// acknowledged ticket is on disk, and a disk flush is shared by the whole batch. A database that runs
+/// transactions side by side (PostgreSQL) may have several flushes in flight, overlapping their round trips.
 ///
 /// When a batch fails, its requests are retried one by one so that each caller gets its own outcome.
 final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
@@ -15,18 +16,21 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
 
     private struct State {
         var pending: [Waiter] = []
-        var flushing = false
+        var flushes = 0
     }
 
     private let state = Mutex(State())
     private let maximumBatch: Int
+    private let maximumFlushes: Int
     private let flush: Flush
 
     /// - Parameters:
     ///   - maximumBatch: the most requests in one transaction, to keep transactions short.
+    ///   - maximumFlushes: how many transactions may be in flight at once.
     ///   - flush: writes the requests in one transaction and returns one response per request, in order.
-    init(maximumBatch: Int = 512, flush: @escaping Flush) {
+    init(maximumBatch: Int = 512, maximumFlushes: Int = 1, flush: @escaping Flush) {
         self.maximumBatch = max(1, maximumBatch)
+        self.maximumFlushes = max(1, maximumFlushes)
         self.flush = flush
     }
 
@@ -35,8 +39,8 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             let leads = state.withLock { state in
                 state.pending.append(Waiter(request: request, continuation: continuation))
-                guard !state.flushing else { return false }
-                state.flushing = true
+                guard state.flushes < maximumFlushes else { return false }
+                state.flushes += 1
                 return true
             }
             if leads {
@@ -50,7 +54,7 @@ final class GroupCommit<Request: Sendable, Response: Sendable>: Sendable {
         while true {
             let batch: [Waiter] = state.withLock { state in
                 guard !state.pending.isEmpty else {
-                    state.flushing = false
+                    state.flushes -= 1
                     return []
                 }
                 let taken = Array(state.pending.prefix(maximumBatch))

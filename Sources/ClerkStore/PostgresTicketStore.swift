@@ -27,18 +27,10 @@ public final class PostgresTicketStore: TicketStore {
         self.clock = clock
         self.logger = logger
         self.running = Task { await client.run() }
-        self.creations = GroupCommit { [client, logger, clock] batch in
+        // Four transactions in flight: while one holds the feed lock through its commit, the others prepare.
+        self.creations = GroupCommit(maximumFlushes: 4) { [client, logger, clock] batch in
             try await client.withTransaction(logger: logger) { connection in
-                let now = StoreTime.rounded(clock())
-                var tickets: [Ticket] = []
-                var changes: [(Int64, ChangeDraft)] = []
-                for new in batch {
-                    let (ticket, change) = try await Self.insert(new, at: now, connection, logger)
-                    tickets.append(ticket)
-                    changes.append((ticket.reference.number, change))
-                }
-                try await Self.appendChanges(changes, connection, logger)
-                return tickets
+                try await Self.insert(batch, at: StoreTime.rounded(clock()), connection, logger)
             }
         }
     }
@@ -354,22 +346,18 @@ public final class PostgresTicketStore: TicketStore {
 
     public func appendTurns(_ turns: [TurnRecord]) async throws {
         guard !turns.isEmpty else { return }
-        // One statement for the whole batch: columns travel as arrays and UNNEST turns them back into rows.
-        let conversations = turns.map(\.conversationID)
-        let times = turns.map { StoreTime.rounded($0.at) }
-        let texts = turns.map(\.text)
-        let outcomes = turns.map(\.outcome)
-        let intents = turns.map { $0.intent ?? "" }
-        let hasIntent = turns.map { $0.intent != nil }
-        let scores = turns.map { $0.score ?? 0 }
-        let hasScore = turns.map { $0.score != nil }
+        // One statement for the whole batch, as for ticket creation.
+        let intents = Nullable(turns.map(\.intent))
+        let scores = Nullable(turns.map(\.score), placeholder: 0)
         _ = try await rows(
             """
             INSERT INTO turns (conversation_id, at, text, outcome, intent, score)
             SELECT c, a, t, o, CASE WHEN hi THEN i END, CASE WHEN hs THEN s END
-            FROM UNNEST(\(conversations)::TEXT[], \(times)::TIMESTAMPTZ[], \(texts)::TEXT[], \(outcomes)::TEXT[],
-                \(intents)::TEXT[], \(hasIntent)::BOOL[], \(scores)::FLOAT8[], \(hasScore)::BOOL[])
-                AS u (c, a, t, o, i, hi, s, hs)
+            FROM UNNEST(\(turns.map(\.conversationID))::TEXT[], \(turns.map { StoreTime.rounded($0.at) })::TIMESTAMPTZ[],
+                \(turns.map(\.text))::TEXT[], \(turns.map(\.outcome))::TEXT[], \(intents.values)::TEXT[],
+                \(intents.present)::BOOL[], \(scores.values)::FLOAT8[], \(scores.present)::BOOL[])
+                WITH ORDINALITY AS u (c, a, t, o, i, hi, s, hs, n)
+            ORDER BY n
             """)
     }
 
@@ -435,27 +423,62 @@ public final class PostgresTicketStore: TicketStore {
             at: StoreTime.rounded(try row["at"].decode(Date.self)))
     }
 
+    /// Inserts a batch of new tickets with a constant number of statements, whatever the batch size: columns
+    /// travel as arrays and `UNNEST` turns them back into rows. Nullable columns travel as a value array and a
+    /// presence array, since arrays of optionals cannot be bound.
     private static func insert(
-        _ new: NewTicket, at now: Date, _ connection: PostgresConnection, _ logger: Logger
-    ) async throws -> (Ticket, ChangeDraft) {
-        let slots = StoredValues.slotsJSON(new.slots)
-        let inserted = try await rows(
+        _ batch: [NewTicket], at now: Date, _ connection: PostgresConnection, _ logger: Logger
+    ) async throws -> [Ticket] {
+        // Numbers first, so that the batch's tickets are numbered in the order they were submitted.
+        let numbers = try await rows(
+            "SELECT nextval('ticket_numbers') AS number FROM generate_series(1, \(batch.count))", connection, logger
+        ).map { try $0["number"].decode(Int64.self) }.sorted()
+        let services = Nullable(batch.map(\.service))
+        let categories = Nullable(batch.map(\.category))
+        let replyBy = Nullable(batch.map(\.replyBy), placeholder: now)
+        try await connection.query(
             """
-            INSERT INTO tickets (conversation_id, service, category, priority, status, created_at, updated_at,
+            INSERT INTO tickets (number, conversation_id, service, category, priority, status, created_at, updated_at,
                 reply_by, slots)
-            VALUES (\(new.conversationID), \(new.service), \(new.category), \(new.priority.rawValue), 'queued',
-                \(now), \(now), \(new.replyBy), \(slots)::JSONB)
-            RETURNING number
-            """, connection, logger)
-        let number = try inserted[0]["number"].decode(Int64.self)
-        for message in new.transcript { try await insertMessage(message, number, connection, logger) }
-        let ticket = Ticket(
-            reference: TicketReference(number: number), conversationID: new.conversationID, service: new.service,
-            category: new.category, priority: new.priority, status: .queued, createdAt: now, updatedAt: now,
-            replyBy: new.replyBy, slots: new.slots, transcript: new.transcript)
-        let (audit, change) = TicketLifecycle.creation(of: ticket, by: new.actor)
-        try await insertAudit(audit, number, connection, logger)
-        return (ticket, change)
+            SELECT n, c, CASE WHEN hs THEN s END, CASE WHEN hc THEN g END, p, 'queued', \(now), \(now),
+                CASE WHEN hr THEN r END, j::JSONB
+            FROM UNNEST(\(numbers)::BIGINT[], \(batch.map(\.conversationID))::TEXT[], \(services.values)::TEXT[],
+                \(services.present)::BOOL[], \(categories.values)::TEXT[], \(categories.present)::BOOL[],
+                \(batch.map(\.priority.rawValue))::TEXT[], \(replyBy.values)::TIMESTAMPTZ[], \(replyBy.present)::BOOL[],
+                \(batch.map { StoredValues.slotsJSON($0.slots) })::TEXT[])
+                AS u (n, c, s, hs, g, hc, p, r, hr, j)
+            """, logger: logger)
+
+        let messages = zip(numbers, batch).flatMap { number, new in new.transcript.map { (number, $0) } }
+        if !messages.isEmpty {
+            let names = Nullable(messages.map(\.1.name))
+            try await connection.query(
+                """
+                INSERT INTO ticket_messages (ticket, author, name, text, at)
+                SELECT t, a, CASE WHEN hn THEN n END, x, w
+                FROM UNNEST(\(messages.map(\.0))::BIGINT[], \(messages.map(\.1.author.rawValue))::TEXT[],
+                    \(names.values)::TEXT[], \(names.present)::BOOL[], \(messages.map(\.1.text))::TEXT[],
+                    \(messages.map(\.1.at))::TIMESTAMPTZ[]) WITH ORDINALITY AS u (t, a, n, hn, x, w, o)
+                ORDER BY o
+                """, logger: logger)
+        }
+
+        let tickets = zip(numbers, batch).map { number, new in
+            Ticket(
+                reference: TicketReference(number: number), conversationID: new.conversationID, service: new.service,
+                category: new.category, priority: new.priority, status: .queued, createdAt: now, updatedAt: now,
+                replyBy: new.replyBy, slots: new.slots, transcript: new.transcript)
+        }
+        let records = zip(tickets, batch).map { ticket, new in TicketLifecycle.creation(of: ticket, by: new.actor) }
+        try await connection.query(
+            """
+            INSERT INTO ticket_audit (ticket, actor, at, from_status, to_status, action, note)
+            SELECT t, a, \(now), NULL, 'queued', 'created', NULL
+            FROM UNNEST(\(numbers)::BIGINT[], \(records.map(\.0.actor))::TEXT[]) WITH ORDINALITY AS u (t, a, o)
+            ORDER BY o
+            """, logger: logger)
+        try await appendChanges(Array(zip(numbers, records.map(\.1))), connection, logger)
+        return tickets
     }
 
     private static func persist(
@@ -500,13 +523,33 @@ public final class PostgresTicketStore: TicketStore {
     ) async throws {
         guard !changes.isEmpty else { return }
         try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.feedLock))", logger: logger)
-        for (number, change) in changes {
-            try await connection.query(
-                """
-                INSERT INTO ticket_changes (ticket, kind, status, text, actor, at)
-                VALUES (\(number), \(change.kind.rawValue), \(change.status.rawValue), \(change.text),
-                    \(change.actor), \(change.at))
-                """, logger: logger)
-        }
+        let texts = Nullable(changes.map(\.1.text))
+        let actors = Nullable(changes.map(\.1.actor))
+        try await connection.query(
+            """
+            INSERT INTO ticket_changes (ticket, kind, status, text, actor, at)
+            SELECT t, k, s, CASE WHEN hx THEN x END, CASE WHEN ha THEN a END, w
+            FROM UNNEST(\(changes.map(\.0))::BIGINT[], \(changes.map(\.1.kind.rawValue))::TEXT[],
+                \(changes.map(\.1.status.rawValue))::TEXT[], \(texts.values)::TEXT[], \(texts.present)::BOOL[],
+                \(actors.values)::TEXT[], \(actors.present)::BOOL[], \(changes.map(\.1.at))::TIMESTAMPTZ[])
+                WITH ORDINALITY AS u (t, k, s, x, hx, a, ha, w, o)
+            ORDER BY o
+            """, logger: logger)
     }
+}
+
+/// A column of optional values as two bindable arrays: the values (a placeholder where nil) and whether each
+/// is present.
+private struct Nullable<Value> {
+    var values: [Value]
+    var present: [Bool]
+
+    init(_ column: [Value?], placeholder: Value) {
+        values = column.map { $0 ?? placeholder }
+        present = column.map { $0 != nil }
+    }
+}
+
+extension Nullable where Value == String {
+    init(_ column: [String?]) { self.init(column, placeholder: "") }
 }

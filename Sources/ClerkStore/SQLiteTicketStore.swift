@@ -46,12 +46,16 @@ public final class SQLiteTicketStore: TicketStore {
         configuration.busyMode = .timeout(10)
         configuration.label = "ClerkStore"
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
         }
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Only the writer's setting matters. It is set here, after the pool has opened the writer, because
+            // GRDB sets synchronous=NORMAL when it switches a new connection to WAL (after prepareDatabase).
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
+            }
             try SQLiteSchema.migrator.migrate(pool)
         } catch {
             throw (Self.storeError(error, path: path, opening: true) as? TicketStoreError)
@@ -137,6 +141,13 @@ public final class SQLiteTicketStore: TicketStore {
             return try await pool.read(body)
         } catch {
             throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// The durability the writer really uses (`PRAGMA synchronous` on the writing connection).
+    public func currentSynchronous() async throws -> SQLiteSynchronous {
+        try await write { db in
+            try Int.fetchOne(db, sql: "PRAGMA synchronous") == 2 ? .full : .normal
         }
     }
 
@@ -433,12 +444,13 @@ public final class SQLiteTicketStore: TicketStore {
 
     private static func insert(_ new: NewTicket, at now: Date, _ db: Database) throws -> Ticket {
         let nowMS = StoreTime.milliseconds(now)
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO tickets (conversation_id, service, category, priority, status, created_at, updated_at,
                     reply_by, slots)
                 VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 new.conversationID, new.service, new.category, new.priority.rawValue, nowMS, nowMS,
                 new.replyBy.map(StoreTime.milliseconds), StoredValues.slotsJSON(new.slots),
@@ -458,8 +470,9 @@ public final class SQLiteTicketStore: TicketStore {
     private static func persist(_ mutation: TicketMutation, _ db: Database) throws {
         let ticket = mutation.ticket
         let number = ticket.reference.number
-        try db.execute(
-            sql: "UPDATE tickets SET status = ?, agent = ?, updated_at = ?, contact = ? WHERE number = ?",
+        try db.cachedStatement(
+            sql: "UPDATE tickets SET status = ?, agent = ?, updated_at = ?, contact = ? WHERE number = ?"
+        ).execute(
             arguments: [
                 ticket.status.rawValue, ticket.agent, StoreTime.milliseconds(ticket.updatedAt), ticket.contact, number,
             ])
@@ -469,19 +482,21 @@ public final class SQLiteTicketStore: TicketStore {
     }
 
     private static func insertMessage(_ message: TicketMessage, _ number: Int64, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_messages (ticket, author, name, text, at) VALUES (?, ?, ?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT INTO ticket_messages (ticket, author, name, text, at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [
                 number, message.author.rawValue, message.name, message.text, StoreTime.milliseconds(message.at),
             ])
     }
 
     private static func insertAudit(_ entry: AuditEntry, _ number: Int64, _ db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO ticket_audit (ticket, actor, at, from_status, to_status, action, note)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 number, entry.actor, StoreTime.milliseconds(entry.at), entry.from?.rawValue, entry.to?.rawValue,
                 entry.action, entry.note,
@@ -489,8 +504,9 @@ public final class SQLiteTicketStore: TicketStore {
     }
 
     private static func insertChange(_ change: ChangeDraft, _ number: Int64, _ db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO ticket_changes (ticket, kind, status, text, actor, at) VALUES (?, ?, ?, ?, ?, ?)",
+        try db.cachedStatement(
+            sql: "INSERT INTO ticket_changes (ticket, kind, status, text, actor, at) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(
             arguments: [
                 number, change.kind.rawValue, change.status.rawValue, change.text, change.actor,
                 StoreTime.milliseconds(change.at),

@@ -77,7 +77,7 @@ enum Terminal {
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
                 index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").replacing(#/ +$/#, with: "")
         }
         print(line(header))
         for row in rows { print(line(row)) }

@@ -209,3 +209,47 @@ struct TicketsCLITests {
         #expect(badRole.status == 2, "\(badRole)")
     }
 }
+
+@Suite("Crash safety")
+struct CrashSafetyTests {
+    @Test func killingClerkWhileItCreatesTicketsLeavesEveryTicketWhole() async throws {
+        let store = SeededStore()
+        defer { store.remove() }
+        let binary = try #require(clerkBinary, "no clerk binary found: build with 'swift build --build-tests' first")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = [
+            "bench", "tickets", "--store", store.location, "--count", "10000000", "--concurrency", "64",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+
+        // Wait until a few thousand tickets are committed, then kill it mid-stream.
+        let deadline = ContinuousClock.now + .seconds(60)
+        var committed: Int64 = 0
+        while committed < 3000, ContinuousClock.now < deadline, process.isRunning {
+            try await Task.sleep(for: .milliseconds(100))
+            if FileManager.default.fileExists(atPath: store.path), let reader = try? store.open() {
+                committed = (try? await reader.latestChangeID()) ?? 0
+                await reader.shutdown()
+            }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal)
+        #expect(committed >= 3000)
+
+        let reopened = try store.open()
+        let tickets = try await reopened.tickets(status: nil, limit: 100_000_000)
+        let created = try await reopened.changes(after: 0, limit: 100_000_000).filter { $0.kind == .created }
+        await reopened.shutdown()
+        #expect(tickets.count >= Int(committed))
+        // Each transaction is all or nothing: every ticket has its transcript and its feed row, and the numbers
+        // have no holes.
+        #expect(Set(created.map(\.reference)) == Set(tickets.map(\.reference)))
+        #expect(tickets.allSatisfy { $0.transcript.count == 2 })
+        let numbers = tickets.map(\.reference.number).sorted()
+        #expect(numbers.first == 1001 && numbers.last == 1000 + Int64(numbers.count))
+    }
+}

@@ -66,6 +66,17 @@ struct SQLiteStoreTests {
         #expect(error?.description.contains("it is a file, not a folder") == true, "\(String(describing: error))")
     }
 
+    @Test(arguments: SQLiteSynchronous.allCases)
+    func theChosenDurabilityIsTheOneTheWriterUses(_ synchronous: SQLiteSynchronous) async throws {
+        let folder = try scratchFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try SQLiteTicketStore(
+            path: folder.appendingPathComponent("clerk.sqlite").path, synchronous: synchronous)
+        _ = try await store.createTicket(NewTicket(conversationID: "c"))
+        #expect(try await store.currentSynchronous() == synchronous)
+        await store.shutdown()
+    }
+
     @Test func ticketsSurviveReopeningWithNormalSynchronous() async throws {
         let folder = try scratchFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
