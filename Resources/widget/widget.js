@@ -760,7 +760,8 @@
   }
 
   /** Resumes with the stored token; `draw` shows the server's history. A token the server no longer knows is
-   *  dropped (and, with `replace`, a new conversation is started in its place). */
+   *  dropped (and, with `replace`, a new conversation is started in its place). `sync` (another tab changed the
+   *  conversation) leaves the running event stream alone; otherwise the stream starts again from here. */
   async function resume(options) {
     let reply;
     try {
@@ -783,15 +784,14 @@
       }
       throw error;
     }
-    if (reply.id !== state.id) stopEvents();
-    state.id = reply.id;
-    if (typeof reply.seq === 'number') {
-      state.lastSeq = reply.seq;
-      state.seqKnown = true;
-    } else {
-      state.lastSeq = 0;
-      state.seqKnown = false;
+    const sync = options && options.sync && reply.id === state.id;
+    if (!sync) {
+      // The history covers the events so far; the stream starts after them.
+      stopEvents();
+      state.lastSeq = typeof reply.seq === 'number' ? reply.seq : 0;
+      state.seqKnown = typeof reply.seq === 'number';
     }
+    state.id = reply.id;
     storeConversation();
     if (options && options.draw) showHistory(reply.history);
     const agents = (reply.history || []).filter((e) => e.from === 'agent' && e.name);
@@ -920,7 +920,38 @@
     stopEvents();
     const stream = { conversation: state.id, stopped: false, source: null, timer: null, controller: null, failures: 0 };
     state.stream = stream;
+    establish(stream);
+  }
+
+  /** Finds where the stream starts (when the history came without a sequence number), then listens or polls. */
+  async function establish(stream) {
+    if (!state.seqKnown) {
+      try {
+        // The history already shows what happened: start after the newest event the server still keeps.
+        const kept = await api('GET', eventsPath(stream) + '?after=0&wait=0', undefined, {
+          register: (c) => { stream.controller = c; },
+        });
+        if (stream.stopped) return;
+        const seqs = ((kept && kept.events) || []).map((e) => e.seq).filter(Number.isFinite);
+        state.lastSeq = seqs.length ? Math.max.apply(null, seqs) : 0;
+        state.seqKnown = true;
+      } catch (error) {
+        if (stream.stopped) return;
+        if (isLostConversation(error)) {
+          recover(stream);
+          return;
+        }
+        stream.failures += 1;
+        stream.timer = setTimeout(() => establish(stream), backoff(stream));
+        return;
+      }
+    }
+    if (stream.stopped) return;
     if (state.pollOnly) poll(stream); else listen(stream);
+  }
+
+  function backoff(stream) {
+    return Math.min(30000, 1000 * Math.pow(2, Math.min(stream.failures, 5)));
   }
 
   function stopEvents() {
@@ -940,7 +971,7 @@
   function listen(stream) {
     let source;
     try {
-      source = new EventSource(BASE + eventsPath(stream));
+      source = new EventSource(BASE + eventsPath(stream) + '?after=' + state.lastSeq);
     } catch (e) {
       state.pollOnly = true;
       poll(stream);
@@ -981,29 +1012,21 @@
     };
   }
 
+  /** The server no longer knows the conversation (it restarted, or the conversation was closed): resume it,
+   *  showing what was missed, and start a new stream; retried with growing pauses while that fails. */
   function recover(stream) {
     stream.failures += 1;
-    const delay = Math.min(30000, 1000 * Math.pow(2, stream.failures));
     stream.timer = setTimeout(() => {
       if (stream.stopped) return;
-      resume({ draw: true, replace: false }).then(() => {
-        if (state.stream === stream) startEvents();
-      }, () => recover(stream));
-    }, delay);
+      resume({ draw: true }).then(syncEvents, () => {
+        if (!stream.stopped) recover(stream);
+      });
+    }, backoff(stream));
   }
 
   async function poll(stream) {
     while (!stream.stopped) {
       try {
-        if (!state.seqKnown) {
-          // History already shows what happened before: start after the newest event the server still keeps.
-          const first = await api('GET', eventsPath(stream) + '?after=0&wait=0', undefined, {
-            register: (c) => { stream.controller = c; },
-          });
-          const seqs = ((first && first.events) || []).map((e) => e.seq).filter(Number.isFinite);
-          state.lastSeq = seqs.length ? Math.max.apply(null, seqs) : 0;
-          state.seqKnown = true;
-        }
         const reply = await api('GET', eventsPath(stream) + '?after=' + state.lastSeq + '&wait=25', undefined, {
           timeout: 40000, register: (c) => { stream.controller = c; },
         });
@@ -1015,13 +1038,12 @@
       } catch (error) {
         if (stream.stopped) return;
         if (isLostConversation(error)) {
-          stopEvents();
-          resume({ draw: true }).then(syncEvents, () => {});
+          recover(stream);
           return;
         }
         stream.failures += 1;
         await new Promise((resolve) => {
-          stream.timer = setTimeout(resolve, Math.min(30000, 1000 * Math.pow(2, stream.failures)));
+          stream.timer = setTimeout(resolve, backoff(stream));
         });
       }
     }
@@ -1077,7 +1099,7 @@
       state.syncWanted = true;
       return;
     }
-    resume({ draw: true }).catch(() => {});
+    resume({ draw: true, sync: true }).catch(() => {});
   }
 
   function onStorage(event) {
@@ -1106,10 +1128,8 @@
     if (online) {
       const waiting = state.waitingForOnline.splice(0);
       for (const retry of waiting) retry();
-      if (state.stream && state.stream.stopped === false && !state.stream.source && state.stream.timer) {
-        clearTimeout(state.stream.timer);
-        startEvents();
-      }
+      // A poll waiting out a pause starts again at once (an EventSource reconnects by itself).
+      if (state.stream && !state.stream.source) startEvents();
     }
   }
 

@@ -16,8 +16,10 @@ struct ServeCommand: AsyncParsableCommand {
             Loads and checks the content first; a brain with errors is never served (exit status 1). Tickets, \
             agents and saved conversations live in the store (--store; the SQLite file ./data/clerk.sqlite by \
             default). If the store cannot be opened the assistant still answers, and tells citizens that a \
-            person cannot be reached right now. SIGTERM or Ctrl-C stops accepting connections and finishes \
-            requests in flight before exiting.
+            person cannot be reached right now. Content is reloaded when a file under intents/, knowledge/ or \
+            config/ changes, on SIGHUP, and on POST /v1/admin/reload; content with errors is not loaded (the \
+            previous content keeps serving and the errors are logged). SIGTERM or Ctrl-C stops accepting \
+            connections and finishes requests in flight before exiting.
 
             Ports: HTTP on 8080 (GET /healthz), the line chat protocol (docs/protocol.md) on 4242; 0 picks a \
             free port and prints it. Both bind 127.0.0.1 unless --host says otherwise.
@@ -75,9 +77,10 @@ struct ServeCommand: AsyncParsableCommand {
         httpSettings.corsOrigins = config.corsOrigins
         httpSettings.widgetDirectory = Self.installed("Resources/widget", content: contentOptions.root)
         httpSettings.openAPIFile = Self.installed("docs/openapi.yaml", content: contentOptions.root)
+        let reloader = ContentReloader(root: contentOptions.root, brains: brains, logger: logger)
         let http = HTTPServer.makeApplication(
             brains: brains, conversations: conversations, store: store, settings: httpSettings, host: host,
-            port: httpPort, logger: logger
+            port: httpPort, logger: logger, reload: { await reloader.reload() }
         ) { port in
             print("clerk: serving HTTP on http://\(host):\(port) (GET /healthz)")
             fflush(nil)
@@ -96,6 +99,19 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             },
             TaskService { await conversations.run() },
+            TaskService { await reloader.watch() },
+            TaskService {
+                // SIGHUP reloads the content.
+                signal(SIGHUP, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: SIGHUP)
+                let (hangups, continuation) = AsyncStream<Void>.makeStream()
+                source.setEventHandler { continuation.yield() }
+                source.resume()
+                defer { source.cancel() }
+                for await _ in hangups {
+                    _ = await reloader.reload()
+                }
+            },
         ]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
