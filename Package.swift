@@ -70,6 +70,8 @@ let package = Package(
                 "ClerkEngine", "ClerkContent", "ClerkServer", "ClerkStore", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
 

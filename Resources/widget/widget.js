@@ -296,6 +296,9 @@
     agent: null,
     open: false,
     unread: 0,
+    ended: false,             // the server closed the conversation (it reopens on the next message)
+    startError: null,         // the "cannot be reached" note shown when starting failed
+    lastEvent: null,          // type of the last event handled
     lastSeq: 0,               // last event sequence number seen
     seqKnown: false,          // whether lastSeq matches the server's (for the long-poll's first request)
     stream: null,             // the current event stream
@@ -305,6 +308,8 @@
     syncWanted: false,
     rendered: [],             // what the log shows of the conversation: {from, text, local}
     quickReplies: null,       // the quick-reply group on screen
+    pinned: true,             // the log is scrolled to its end
+    autoScroll: false,        // the next scroll event is our own
     waitingForOnline: [],     // retries to run when the connection is back
   };
 
@@ -363,6 +368,7 @@
     ui.offline.hidden = true;
     ui.offline.textContent = t('offline');
     document.body.appendChild(ui.root);
+    keepPinned();
   }
 
   function loadStylesheet() {
@@ -395,7 +401,15 @@
       scrollToEnd();
     }
     if (focus) ui.input.focus();
-    ensureConversation().then(syncEvents, () => {});
+    connect();
+  }
+
+  /** Starts or resumes the conversation; when the server cannot be reached, says so with a Retry button. */
+  function connect() {
+    ensureConversation().then(syncEvents, (error) => {
+      if (state.startError && state.startError.isConnected) return;
+      state.startError = addError(describe(error), t('retry'), t('retryStartLabel'), connect);
+    });
   }
 
   function close(options) {
@@ -455,7 +469,28 @@
   // The log.
 
   function scrollToEnd() {
-    ui.log.scrollTop = ui.log.scrollHeight;
+    state.pinned = true;
+    if (ui.log.scrollTop < ui.log.scrollHeight - ui.log.clientHeight) {
+      state.autoScroll = true;
+      ui.log.scrollTop = ui.log.scrollHeight;
+    }
+  }
+
+  // The log stays scrolled to the newest message when it changes size (the ticket bar appears, the phone
+  // rotates), unless the citizen scrolled up to read. Scroll events of our own scrolling do not count.
+  function keepPinned() {
+    ui.log.addEventListener('scroll', () => {
+      if (state.autoScroll) {
+        state.autoScroll = false;
+        return;
+      }
+      state.pinned = ui.log.scrollHeight - ui.log.scrollTop - ui.log.clientHeight < 24;
+    }, { passive: true });
+    if (typeof window.ResizeObserver === 'function') {
+      new ResizeObserver(() => {
+        if (state.pinned) scrollToEnd();
+      }).observe(ui.log);
+    }
   }
 
   function append(node) {
@@ -733,7 +768,11 @@
     if (state.id) return Promise.resolve();
     if (!state.starting) {
       const work = state.token ? resume({ draw: true }) : create();
-      state.starting = work.then(() => { state.starting = null; }, (error) => {
+      state.starting = work.then(() => {
+        state.starting = null;
+        if (state.startError) state.startError.remove();
+        state.startError = null;
+      }, (error) => {
         state.starting = null;
         throw error;
       });
@@ -749,6 +788,7 @@
     state.lastSeq = 0;
     state.seqKnown = true;
     state.agent = null;
+    state.ended = false;
     const turn = reply.turn || {};
     const welcome = (turn.messages || []).map((m) => m.text).filter(Boolean);
     save(K_WELCOME, welcome);
@@ -792,6 +832,7 @@
       state.seqKnown = typeof reply.seq === 'number';
     }
     state.id = reply.id;
+    state.ended = false; // resuming reopens a closed conversation
     storeConversation();
     if (options && options.draw) showHistory(reply.history);
     const agents = (reply.history || []).filter((e) => e.from === 'agent' && e.name);
@@ -905,13 +946,13 @@
   // Live events: Server-Sent Events, falling back to long polling.
 
   function wantEvents() {
-    return !!state.id && (state.open || ACTIVE_HANDOFFS.includes(state.handoff));
+    return !!state.id && !state.ended && (state.open || ACTIVE_HANDOFFS.includes(state.handoff));
   }
 
   function syncEvents() {
     if (wantEvents()) {
       if (!state.stream || state.stream.conversation !== state.id) startEvents();
-    } else if (state.stream && !ACTIVE_HANDOFFS.includes(state.handoff)) {
+    } else if (state.stream && (state.ended || !ACTIVE_HANDOFFS.includes(state.handoff))) {
       stopEvents();
     }
   }
@@ -1082,12 +1123,15 @@
         });
         break;
       case 'ended':
-        addNotice(t('ended'));
+        // The server usually says why in a notice just before; otherwise say it here.
+        if (state.lastEvent !== 'notice') addNotice(t('ended'));
+        state.ended = true;
         stopEvents();
         break;
       default:
         break;
     }
+    state.lastEvent = type;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -1113,7 +1157,7 @@
         // Another tab started a new conversation: follow it.
         state.token = value.token;
         dropConversation();
-        ensureConversation().then(syncEvents, () => {});
+        if (state.open) connect(); else ensureConversation().then(syncEvents, () => {});
       }
     } else if (event.key === K_SYNC) {
       const ping = load(K_SYNC);
@@ -1128,6 +1172,11 @@
     if (online) {
       const waiting = state.waitingForOnline.splice(0);
       for (const retry of waiting) retry();
+      if (state.startError && state.startError.isConnected) {
+        state.startError.remove();
+        state.startError = null;
+        connect();
+      }
       // A poll waiting out a pause starts again at once (an EventSource reconnects by itself).
       if (state.stream && !state.stream.source) startEvents();
     }
@@ -1164,7 +1213,7 @@
       forget(K_TURNS);
       forget(K_WELCOME);
       dropConversation();
-      if (state.open) ensureConversation().then(syncEvents, () => {});
+      if (state.open) connect();
     },
     locales: LOCALES,
     language: LANG,

@@ -301,6 +301,17 @@ public final class Conversations: Sendable {
         await Task { await self.flush() }.value
     }
 
+    /// Ends every open event stream (at shutdown, so long-lived HTTP and line connections let the server stop).
+    public func closeStreams() async {
+        let all = sessions.withLock { Array($0.values) }
+        for session in all { await session.closeStreams() }
+    }
+
+    /// The sequence number of the conversation's newest event (0 before any).
+    public func lastEventSeq(of id: String) async throws -> Int {
+        try await session(id).lastSeq
+    }
+
     /// Writes dirty sessions and queued turn records now.
     public func flush() async {
         let all = sessions.withLock { Array($0.values) }

@@ -47,12 +47,17 @@ extension HTTPServer {
                 var handoff: String
                 var ticket: TicketJSON?
                 var history: [TranscriptJSON]
+                /// The newest event the history includes: pass it as `after` to the events route.
+                var lastEventSeq: Int
             }
             let history = try await conversations.history(of: id).map {
                 TranscriptJSON(from: $0.from, name: $0.name, text: $0.text, at: $0.at)
             }
+            let seq = try await conversations.lastEventSeq(of: id)
             return try API.json(
-                Resumed(id: id, handoff: handoff.rawValue, ticket: ticket.map { TicketJSON($0) }, history: history))
+                Resumed(
+                    id: id, handoff: handoff.rawValue, ticket: ticket.map { TicketJSON($0) }, history: history,
+                    lastEventSeq: seq))
         }
 
         router.post("v1/conversations/:id/messages") { request, context -> Response in
@@ -92,7 +97,10 @@ extension HTTPServer {
             let wantsJSON =
                 request.headers[.accept].map { $0.contains("application/json") } ?? false
                 || request.uri.queryParameters["wait"] != nil
-            let after = request.uri.queryParameters["after"].flatMap { Int($0) } ?? 0
+            // A browser reconnecting on its own sends the last id it saw as Last-Event-ID.
+            let after =
+                request.uri.queryParameters["after"].flatMap { Int($0) }
+                ?? request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) } ?? 0
             if wantsJSON {
                 let wait = min(60, max(0, request.uri.queryParameters["wait"].flatMap { Int($0) } ?? 25))
                 let events = try await conversations.events(of: id, after: after, wait: .seconds(wait))

@@ -51,7 +51,7 @@ actor Session {
         lastActivity = now
         dirty = true
         let masked = Redaction.mask(text)
-        history.append(TicketMessage(author: .citizen, text: masked, at: now))
+        appendHistory(TicketMessage(author: .citizen, text: masked, at: now))
 
         // A person holds the conversation: the message is theirs, the assistant stays silent.
         if let ticket, let status = ticketStatus, status.isHeld {
@@ -113,8 +113,10 @@ actor Session {
         slots.merge(turn.slots) { $1 }
         var result = BotReply(
             messages: turn.messages, quickReplies: turn.quickReplies, links: turn.links, ticket: summary,
-            handoff: handoffState, outcome: Self.outcomeName(turn.outcome), intent: turn.intent,
-            service: turn.service)
+            handoff: handoffState,
+            // "Shall I pass this to a person?" is a question, not an answer to rate.
+            outcome: turn.state.pendingHandoff != nil && turn.actions.isEmpty ? "ask" : Self.outcomeName(turn.outcome),
+            intent: turn.intent, service: turn.service)
         for action in turn.actions {
             switch action {
             case .escalate(let reason): await handOver(reason, text: masked, into: &result)
@@ -275,7 +277,7 @@ actor Session {
         case .agentMessage:
             let name = change.actor ?? agent ?? "agent"
             let text = change.text ?? ""
-            history.append(TicketMessage(author: .agent, name: name, text: text, at: change.at))
+            appendHistory(TicketMessage(author: .agent, name: name, text: text, at: change.at))
             emit(.agentMessage(agent: name, text: text))
             if old != change.status { emit(.ticketStatus(summary!)) }
         default:
@@ -311,6 +313,12 @@ actor Session {
     func status() -> (HandoffState, TicketSummary?) { (handoffState, summary) }
 
     func markDirty() { dirty = true }
+
+    /// Keeps the transcript of a long conversation to its last 500 lines.
+    private func appendHistory(_ message: TicketMessage) {
+        history.append(message)
+        if history.count > 500 { history.removeFirst(history.count - 500) }
+    }
 
     func takeDirtySnapshot(force: Bool = false) -> (SessionSnapshot, Date)? {
         guard dirty || force else { return nil }
@@ -358,6 +366,13 @@ actor Session {
 
     func events(after seq: Int) -> [SequencedEvent] { recentEvents.filter { $0.seq > seq } }
 
+    var lastSeq: Int { nextSeq - 1 }
+
+    func closeStreams() {
+        for continuation in subscribers.values { continuation.finish() }
+        subscribers = [:]
+    }
+
     func visibleHistory() -> [HistoryEntry] {
         history.filter(\.isVisibleToCitizen).map {
             HistoryEntry(from: $0.author.rawValue, name: $0.name, text: $0.text, at: $0.at)
@@ -369,7 +384,7 @@ actor Session {
     }
 
     private func record(_ reply: inout BotReply, at date: Date) {
-        for message in reply.messages { history.append(TicketMessage(author: .bot, text: message, at: date)) }
+        for message in reply.messages { appendHistory(TicketMessage(author: .bot, text: message, at: date)) }
         turnNumber += 1
         reply.turnID = "t\(turnNumber)"
         if let intent = reply.intent {

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Clerk on benchmark data.",
-        subcommands: [EngineBench.self, TicketsBench.self]
+        subcommands: [EngineBench.self, TicketsBench.self, ChatBench.self, HTTPBench.self]
     )
 }
 

@@ -98,7 +98,11 @@ struct ServeCommand: AsyncParsableCommand {
                     fflush(nil)
                 }
             },
-            TaskService { await conversations.run() },
+            TaskService {
+                await conversations.run()
+                // Let event streams end, so open connections do not hold the shutdown.
+                await conversations.closeStreams()
+            },
             TaskService { await reloader.watch() },
             TaskService {
                 // SIGHUP reloads the content.

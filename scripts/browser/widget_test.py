@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -27,15 +28,24 @@ import urllib.request
 
 def import_websocket():
     try:
-        import websocket  # noqa: F401
+        import websocket
+        return websocket
     except ImportError:
-        print("installing websocket-client with pip …", flush=True)
-        base = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "websocket-client"]
-        if subprocess.run(base).returncode != 0:
-            # Debian's own Python refuses pip installs outside a virtual environment (PEP 668).
-            subprocess.run(base + ["--break-system-packages"], check=True)
-    import websocket
-    return websocket
+        pass
+    print("installing websocket-client with pip …", flush=True)
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "websocket-client"]
+    if os.path.exists(os.path.join(sysconfig.get_path("stdlib"), "EXTERNALLY-MANAGED")):
+        # Debian's own Python refuses pip installs outside a virtual environment unless told (PEP 668).
+        command.append("--break-system-packages")
+    subprocess.run(command)
+    try:
+        import websocket
+        return websocket
+    except ImportError:
+        print("FAIL setup: the Python package websocket-client is missing and pip could not install it for %s "
+              "(try: %s -m pip install websocket-client, or apt-get install python3-websocket)"
+              % (sys.executable, sys.executable), flush=True)
+        sys.exit(2)
 
 
 websocket = import_websocket()
@@ -666,6 +676,14 @@ class Run:
                           "the panel fills the 320 x 640 screen", 5)
             width = page.js("document.documentElement.scrollWidth")
             expect(width <= 320, "the page scrolls sideways at 320 px: scrollWidth %d" % width)
+            try:
+                page.wait_for("(() => { const l = %s; return l.scrollHeight - l.scrollTop - l.clientHeight < 2; })()"
+                              % LOG, "the newest message is in view", 5)
+            except CheckFailed:
+                sizes = page.js("(() => { const l = %s; return [l.scrollHeight, l.scrollTop, l.clientHeight]; })()"
+                                % LOG)
+                raise CheckFailed("the log is not scrolled to the newest message (scrollHeight, scrollTop, "
+                                  "clientHeight: %r)" % sizes)
             inner = page.js("(() => { const l = %s; return [l.scrollWidth, l.clientWidth]; })()" % LOG)
             expect(inner[0] <= inner[1], "the message list scrolls sideways: %r" % (inner,))
             root, ext = os.path.splitext(self.args.screenshot)

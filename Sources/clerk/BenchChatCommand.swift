@@ -1,0 +1,251 @@
+import ArgumentParser
+import ClerkServer
+import ClerkStore
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+struct ChatBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Measure the line chat protocol: turns per second over loopback, and connections held.",
+        discussion: """
+            Starts the line server in this process on 127.0.0.1 (content from --content, tickets in a temporary \
+            SQLite file), then (1) opens --conversations connections that each send a message, wait for its END \
+            and send the next, for --seconds, and counts turns; (2) opens --connections connections and counts \
+            how many got their greeting (the open-file limit is raised to its hard limit first). Client and \
+            server share this machine, as the benchmark asks. The per-connection rate limit is lifted for (1): it \
+            is a policy, not a cost.
+
+            Examples:
+              clerk bench chat
+              clerk bench chat --conversations 1000 --seconds 10 --connections 10000 --json
+            """
+    )
+
+    @OptionGroup var contentOptions: ContentOptions
+
+    @Option(help: "Connections sending turns at once in the throughput test.")
+    var conversations = 1000
+
+    @Option(help: "Length of the throughput test in seconds.")
+    var seconds = 10.0
+
+    @Option(help: "Connections to open and hold in the second test (0 skips it).")
+    var connections = 10_000
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() async throws {
+        raiseFileLimit()
+        let brain = try contentOptions.loadBrain()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clerk-bench-chat-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try await openStore(.sqlite(path: folder.appendingPathComponent("clerk.sqlite").path))
+        var handoff = HandoffSettings()
+        handoff.flushInterval = .seconds(1)
+        let conversationService = Conversations(brains: BrainStore(brain), store: store, officeHours: nil, settings: handoff)
+        var settings = LineServerSettings()
+        settings.messagesPerSecond = 1e9
+        settings.burst = 1e9
+        settings.maxConnections = connections + conversations + 100
+        let server = LineServer(conversations: conversationService, settings: settings, logger: .init(label: "bench"))
+        let port = Mutex(0)
+        let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
+        let serverTask = Task {
+            try await server.run(host: "127.0.0.1", port: 0) { bound in
+                port.withLock { $0 = bound }
+                readyContinuation.yield()
+            }
+        }
+        let background = Task { await conversationService.run() }
+        for await _ in ready { break }
+        let bound = port.withLock { $0 }
+
+        // 1. Turns per second.
+        let messages = [
+            "how much is a passport", "and for my child?", "how long does it take", "what about an id card",
+            "where do i apply for a parking permit", "who can get child benefit", "thanks", "hello",
+        ]
+        let shared = BenchCounters()
+        let group = MultiThreadedEventLoopGroup.singleton
+        var channels: [Channel] = []
+        for index in 0..<conversations {
+            let handler = TurnLoop(messages: messages, offset: index, shared: shared)
+            let channel = try await ClientBootstrap(group: group)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(LineSplitter()))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .connect(host: "127.0.0.1", port: bound).get()
+            channels.append(channel)
+        }
+        // Warm up for a second, then measure.
+        try await Task.sleep(for: .seconds(1))
+        shared.latencies.withLock { $0.removeAll() }
+        let startCount = shared.turns.load(ordering: .relaxed)
+        let start = ContinuousClock.now
+        try await Task.sleep(for: .seconds(seconds))
+        let turns = shared.turns.load(ordering: .relaxed) - startCount
+        let elapsed = ContinuousClock.now - start
+        shared.stop.store(true, ordering: .relaxed)
+        let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let turnsPerSecond = Double(turns) / elapsedSeconds
+        var sorted = shared.latencies.withLock { $0 }
+        sorted.sort()
+        let p99 = sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1e6
+        let p50 = sorted.isEmpty ? 0 : Double(sorted[sorted.count / 2]) / 1e6
+        for channel in channels { try? await channel.close() }
+        channels.removeAll()
+
+        // 2. Connections held.
+        var held = 0
+        var failed = 0
+        if connections > 0 {
+            let greeted = shared
+            var open: [Channel] = []
+            open.reserveCapacity(connections)
+            for _ in 0..<connections {
+                do {
+                    let channel = try await ClientBootstrap(group: group)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineSplitter()))
+                                try channel.pipeline.syncOperations.addHandler(GreetingCounter(greeted: greeted))
+                            }
+                        }
+                        .connect(host: "127.0.0.1", port: bound).get()
+                    open.append(channel)
+                } catch {
+                    failed += 1
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while greeted.greeted.load(ordering: .relaxed) < open.count && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            held = greeted.greeted.load(ordering: .relaxed)
+            let rss = residentMegabytes()
+            for channel in open { try? await channel.close() }
+            if json {
+                print(
+                    String(
+                        format:
+                            "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, "
+                            + "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"connections_attempted\": %d, \"connections_held\": %d, "
+                            + "\"connections_failed\": %d, \"resident_mb_while_holding\": %.0f}",
+                        conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, connections, held, failed, rss))
+            } else {
+                print(String(format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
+                    turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
+                print("connections held: \(held) of \(connections) (\(failed) failed to connect), resident \(Int(rss)) MB")
+            }
+        } else if json {
+            print(
+                String(
+                    format: "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}",
+                    conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99))
+        } else {
+            print(String(format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
+                turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
+        }
+        serverTask.cancel()
+        background.cancel()
+        await store.shutdown()
+    }
+
+    private func raiseFileLimit() {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+
+    private func residentMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return 0 }
+        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+        return kilobytes / 1024
+    }
+}
+
+/// Counters shared by the benchmark's client connections.
+private final class BenchCounters: Sendable {
+    let turns = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+    let latencies = Mutex<[UInt64]>([])
+    let greeted = Atomic<Int>(0)
+}
+
+/// Splits the byte stream into lines (benchmark client).
+private struct LineSplitter: ByteToMessageDecoder {
+    typealias InboundOut = ByteBuffer
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else { return .needMoreData }
+        let line = buffer.readSlice(length: newline - buffer.readerIndex)!
+        buffer.moveReaderIndex(forwardBy: 1)
+        context.fireChannelRead(wrapInboundOut(line))
+        return .continue
+    }
+}
+
+/// Sends a message after every END, until stopped; counts turns and their latency.
+private final class TurnLoop: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let messages: [String]
+    var next: Int
+    let shared: BenchCounters
+    var sentAt: ContinuousClock.Instant?
+
+    init(messages: [String], offset: Int, shared: BenchCounters) {
+        self.messages = messages
+        next = offset % messages.count
+        self.shared = shared
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        guard line.readableBytes == 3, line.getString(at: line.readerIndex, length: 3) == "END" else { return }
+        if let sentAt {
+            shared.turns.wrappingAdd(1, ordering: .relaxed)
+            let elapsed = ContinuousClock.now - sentAt
+            let nanos = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+            if next % 8 == 0 { shared.latencies.withLock { $0.append(nanos) } }
+        }
+        guard !shared.stop.load(ordering: .relaxed) else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString(messages[next])
+        buffer.writeInteger(UInt8(ascii: "\n"))
+        next = (next + 1) % messages.count
+        sentAt = .now
+        context.writeAndFlush(NIOAny(buffer), promise: nil)
+    }
+}
+
+/// Counts connections that received their greeting's END.
+private final class GreetingCounter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    let shared: BenchCounters
+    var done = false
+
+    init(greeted: BenchCounters) {
+        shared = greeted
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let line = unwrapInboundIn(data)
+        if !done, line.readableBytes == 3, line.getString(at: line.readerIndex, length: 3) == "END" {
+            done = true
+            shared.greeted.wrappingAdd(1, ordering: .relaxed)
+        }
+    }
+}
