@@ -4,12 +4,12 @@ import Testing
 // MARK: - Running the real binary
 
 /// The package root: this file is `<root>/Tests/ClerkCLITests/CLITests.swift`.
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
 /// The `clerk` binary built beside this test bundle (any build folder: `.build`, `--scratch-path` …),
 /// or else the newest `<root>/.build*/debug/clerk`.
-private let clerkBinary: URL? = {
+let clerkBinary: URL? = {
     let files = FileManager.default
     func clerk(in folder: URL) -> URL? {
         let candidate = folder.appendingPathComponent("clerk")
