@@ -138,12 +138,21 @@ final class EventRecorder: Sendable {
     func first(
         within timeout: Duration = .seconds(5), where matches: (ConversationEvent) -> Bool
     ) async -> ConversationEvent? {
-        let deadline = ContinuousClock.now + timeout
-        repeat {
-            if let found = events.first(where: matches) { return found }
-            try? await Task.sleep(for: .milliseconds(10))
-        } while ContinuousClock.now < deadline
+        await waitUntil(within: timeout) { $0.contains(where: matches) }
         return events.first(where: matches)
+    }
+
+    /// Waits up to `timeout` until the events so far satisfy `condition`; whether they did.
+    @discardableResult
+    func waitUntil(
+        within timeout: Duration = .seconds(5), _ condition: ([ConversationEvent]) -> Bool
+    ) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !condition(events) {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return true
     }
 
     func stop() { task.cancel() }
