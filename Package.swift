@@ -87,6 +87,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(
+            name: "ClerkServerTests",
+            dependencies: [
+                "ClerkServer", "ClerkStore", "ClerkContent", "ClerkEngine",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on.
         .testTarget(name: "ClerkCLITests", dependencies: ["ClerkStore"]),
     ]

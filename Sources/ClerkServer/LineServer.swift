@@ -44,6 +44,8 @@ public final class LineServer: Sendable {
             .serverChannelOption(.backlog, value: 4096)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // A client that stops sending (`nc -N`, `shutdown(SHUT_WR)`) still gets the replies to its last lines.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
             .bind(host: host, port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -128,7 +130,8 @@ struct LineDecoder: ByteToMessageDecoder {
             return .continue
         }
         guard let newline else {
-            if buffer.readableBytes > maxLength {
+            // A line of `maxLength` bytes may still be followed by the CR of its CRLF before the LF arrives.
+            if buffer.readableBytes > maxLength + 1 {
                 buffer.moveReaderIndex(to: buffer.writerIndex)
                 discarding = true
                 context.fireChannelRead(wrapInboundOut(.tooLong))

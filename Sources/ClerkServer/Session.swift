@@ -55,6 +55,8 @@ actor Session {
 
         // A person holds the conversation: the message is theirs, the assistant stays silent.
         if let ticket, let status = ticketStatus, status.isHeld {
+            // The citizen now talks to the person; the offer to leave contact details has lapsed.
+            awaitingContact = false
             do {
                 let updated = try await owner.store.citizenMessage(ticket, text: masked)
                 ticketStatus = updated.status

@@ -4,7 +4,7 @@ import Testing
 // MARK: - Running the real binary
 
 /// The package root: this file is `<root>/Tests/ClerkCLITests/CLITests.swift`.
-private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
 /// The `clerk` binary built beside this test bundle (any build folder: `.build`, `--scratch-path` …),
