@@ -215,8 +215,8 @@ public final class Conversations: Sendable {
     }
 
     /// The conversation's events from now on. The stream finishes when the conversation ends.
-    public func events(of id: String) throws -> AsyncStream<ConversationEvent> {
-        let sequenced = try sequencedEvents(of: id)
+    public func events(of id: String) async throws -> AsyncStream<ConversationEvent> {
+        let sequenced = try await sequencedEvents(of: id)
         let (stream, continuation) = AsyncStream<ConversationEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let task = Task {
             for await item in sequenced { continuation.yield(item.event) }
@@ -229,9 +229,11 @@ public final class Conversations: Sendable {
     /// Events after `seq` that are still kept, or, when there are none, the first to come within `wait`.
     public func events(of id: String, after seq: Int, wait: Duration) async throws -> [SequencedEvent] {
         let session = try session(id)
+        if wait <= .zero { return await session.events(after: seq) }
+        // Subscribe first, then look back: an event emitted in between is in one or the other.
+        let stream = try await sequencedEvents(of: id)
         let recent = await session.events(after: seq)
-        if !recent.isEmpty || wait <= .zero { return recent }
-        let stream = try sequencedEvents(of: id)
+        if !recent.isEmpty { return recent }
         return await withTaskGroup(of: [SequencedEvent].self) { group in
             group.addTask {
                 for await item in stream where item.seq > seq { return [item] }
@@ -253,12 +255,13 @@ public final class Conversations: Sendable {
     }
 
     /// The conversation's events with their sequence numbers, from now on.
-    public func sequencedEvents(of id: String) throws -> AsyncStream<SequencedEvent> {
+    /// Subscribed before it returns: no event emitted afterwards is missed.
+    public func sequencedEvents(of id: String) async throws -> AsyncStream<SequencedEvent> {
         let session = try session(id)
         let (stream, continuation) = AsyncStream<SequencedEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let key = UUID()
         continuation.onTermination = { _ in Task { await session.unsubscribe(key) } }
-        Task { await session.subscribe(key, continuation) }
+        await session.subscribe(key, continuation)
         return stream
     }
 

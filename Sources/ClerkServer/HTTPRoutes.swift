@@ -107,7 +107,7 @@ extension HTTPServer {
                 struct Events: Encodable { var events: [EventJSON] }
                 return try API.json(Events(events: events.map(EventJSON.init)))
             }
-            let stream = try conversations.sequencedEvents(of: id)
+            let stream = try await conversations.sequencedEvents(of: id)
             let missed = try await conversations.events(of: id, after: after, wait: .zero)
             let body = ResponseBody { writer in
                 var buffer = ByteBuffer(string: ": connected\nretry: 2000\n\n")

@@ -207,12 +207,12 @@ struct ConnectionState {
         let welcome = conversations.brains.brain.settings.welcomeMessage
         try await write(
             ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"] + Self.say(welcome) + ["END"])
-        startEvents()
+        await startEvents()
     }
 
-    mutating func startEvents() {
+    mutating func startEvents() async {
         events?.cancel()
-        guard let stream = try? conversations.events(of: id) else { return }
+        guard let stream = try? await conversations.events(of: id) else { return }
         let write = self.write
         events = Task {
             for await event in stream {
@@ -303,7 +303,7 @@ struct ConnectionState {
             do {
                 let resumed = try await conversations.resume(token: argument)
                 id = resumed
-                startEvents()
+                await startEvents()
                 let (state, ticket) = try await conversations.status(of: resumed)
                 var lines = ["RESUMED \(resumed)"]
                 if let ticket { lines.append(Self.ticketLine(ticket, state)) }

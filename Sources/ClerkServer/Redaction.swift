@@ -10,13 +10,23 @@ public enum Redaction {
     private static let phone = try! NSRegularExpression(
         pattern: #"(?<![\w-])\+?\d(?:[\s.\-()]{0,2}\d){6,}(?![\w-])"#)
 
+    /// Dates written with digits (2026-11-28, 28.11.2026, 28/11/2026): kept, they are not personal data.
+    private static let date = try! NSRegularExpression(
+        pattern: #"^(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[./-]\d{1,2}[./-]\d{2,4})$"#)
+
     /// The text with e-mail addresses, phone numbers and digit runs of seven or more replaced.
     public static func mask(_ text: String) -> String {
         guard text.contains(where: { $0 == "@" || $0.isNumber }) else { return text }
-        var result = text
-        for (regex, replacement) in [(email, "[e-mail]"), (phone, "[number]")] {
-            let range = NSRange(result.startIndex..., in: result)
-            result = regex.stringByReplacingMatches(in: result, range: range, withTemplate: replacement)
+        let range = NSRange(text.startIndex..., in: text)
+        var result = email.stringByReplacingMatches(in: text, range: range, withTemplate: "[e-mail]")
+        let matches = phone.matches(in: result, range: NSRange(result.startIndex..., in: result))
+        for match in matches.reversed() {
+            guard let found = Range(match.range, in: result) else { continue }
+            let candidate = String(result[found])
+            if date.firstMatch(in: candidate, range: NSRange(candidate.startIndex..., in: candidate)) != nil {
+                continue
+            }
+            result.replaceSubrange(found, with: "[number]")
         }
         return result
     }

@@ -251,16 +251,21 @@ actor Session {
     // MARK: Changes made by people
 
     /// Applies a change from the store's feed (an agent's action, here or on another node).
-    func apply(_ change: TicketChange) {
+    func apply(_ change: TicketChange) async {
         guard change.reference == ticket else { return }
+        var holder = change.actor
+        if change.kind == .status, change.status == .assigned {
+            // A transfer is recorded with who made it; the ticket says who holds it now.
+            holder = (try? await owner.store.ticket(change.reference))?.agent ?? change.actor
+        }
         let old = ticketStatus
         ticketStatus = change.status
         dirty = true
         switch change.kind {
         case .status:
-            if change.status == .assigned, let actor = change.actor, actor != agent || !(old?.isHeld ?? false) {
-                agent = actor
-                emit(.agentJoined(agent: actor))
+            if change.status == .assigned, let holder, holder != agent || !(old?.isHeld ?? false) {
+                agent = holder
+                emit(.agentJoined(agent: holder))
             }
             if change.status == .resolved && old != .resolved {
                 emit(
