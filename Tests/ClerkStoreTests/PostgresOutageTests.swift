@@ -28,6 +28,9 @@ struct PostgresOutageTests {
         }
         let url = try #require(exports["CLERK_TEST_POSTGRES_URL"])
         let folder = try #require(exports["CLERK_TEST_POSTGRES_DIR"])
+        defer {  // when the test fails before it stops the server itself
+            if FileManager.default.fileExists(atPath: folder) { _ = try? postgresScript(["stop", folder]) }
+        }
         // The timeout must also cover opening and the first ticket while the whole suite loads both cores.
         let store = try await PostgresTicketStore.open(try PostgresLocation(parsing: url), timeout: .seconds(5))
         let ticket = try await store.createTicket(NewTicket(conversationID: "c"))
