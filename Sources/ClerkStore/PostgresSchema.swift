@@ -4,9 +4,10 @@ import PostgresNIO
 /// (`timestamptz`, `jsonb`, `bytea`) and a sequence for ticket numbers. Migrations are named and append-only; the
 /// names applied are kept in `clerk_migrations`.
 enum PostgresSchema {
-    /// Advisory lock keys: one serialises migrations across nodes, the other the change feed's commits.
-    static let migrationLock: Int64 = 0x436c_6572_6b4d
-    static let feedLock: Int64 = 0x436c_6572_6b46
+    /// Advisory lock keys: one serialises migrations across nodes, the other the change feed's commits. Each is
+    /// paired with a hash of the schema, so installations in different schemas never wait for each other.
+    static let migrationLock: Int32 = 0x436c_6b4d
+    static let feedLock: Int32 = 0x436c_6b46
 
     static let migrations: [(name: String, statements: [String])] = [
         (
@@ -105,7 +106,8 @@ enum PostgresSchema {
     /// Applies the migrations not yet applied, in one transaction, holding a lock so that nodes starting together
     /// do not race.
     static func migrate(_ connection: PostgresConnection, schema: String?, logger: Logger) async throws {
-        try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(migrationLock), hashtext(\(schema ?? "")))", logger: logger)
         if let schema {
             // A plain name (checked by PostgresLocation), so it needs no quoting.
             try await connection.query(

@@ -20,12 +20,18 @@ public final class PostgresTicketStore: TicketStore {
     private let clock: StoreClock
     private let logger: Logger
     private let creations: GroupCommit<NewTicket, Ticket>
+    /// How long an operation may wait for the server before failing with ``TicketStoreError/unavailable(_:)``.
+    private let timeout: Duration
 
-    private init(location: PostgresLocation, client: PostgresClient, clock: @escaping StoreClock, logger: Logger) {
+    private init(
+        location: PostgresLocation, client: PostgresClient, clock: @escaping StoreClock, logger: Logger,
+        timeout: Duration
+    ) {
         self.location = location
         self.client = client
         self.clock = clock
         self.logger = logger
+        self.timeout = timeout
         self.running = Task { await client.run() }
         // Four transactions in flight: while one holds the feed lock through its commit, the others prepare.
         self.creations = GroupCommit(maximumFlushes: 4) { [client, logger, clock] batch in
@@ -36,6 +42,9 @@ public final class PostgresTicketStore: TicketStore {
     }
 
     /// Connects to `location`, creates or upgrades the schema, and returns the store.
+    ///
+    /// Every later operation also gives up after `timeout` when the server does not answer, so a caller is never
+    /// left waiting on a database that is gone.
     ///
     /// - Throws: ``TicketStoreError/unavailable(_:)`` when the server cannot be reached within `timeout` or
     ///   refuses the login.
@@ -52,9 +61,10 @@ public final class PostgresTicketStore: TicketStore {
         }
         let logger = Logger(label: "clerk.store.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
-        let store = PostgresTicketStore(location: location, client: client, clock: clock, logger: logger)
+        let store = PostgresTicketStore(
+            location: location, client: client, clock: clock, logger: logger, timeout: timeout)
         do {
-            try await withDeadline(timeout, location: location) {
+            try await withDeadline(timeout, expired: store.timedOut()) {
                 try await client.withTransaction(logger: logger) { connection in
                     try await PostgresSchema.migrate(connection, schema: location.schema, logger: logger)
                 }
@@ -64,22 +74,6 @@ public final class PostgresTicketStore: TicketStore {
             throw store.storeError(error)
         }
         return store
-    }
-
-    /// Runs `body`, giving up after `timeout`: a pool waiting for an unreachable server would wait forever.
-    private static func withDeadline(
-        _ timeout: Duration, location: PostgresLocation, _ body: @escaping @Sendable () async throws -> Void
-    ) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw TicketStoreError.unavailable(
-                    "PostgreSQL at \(location.host):\(location.port) did not answer within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            try await group.next()
-        }
     }
 
     /// A readable error for a failed call: the store's own errors as they are, PostgreSQL's with its message.
@@ -101,17 +95,31 @@ public final class PostgresTicketStore: TicketStore {
         return TicketStoreError.unavailable("Cannot use \(place): \(error)")
     }
 
-    private func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> sending T) async throws -> T {
+    private func timedOut() -> TicketStoreError {
+        .unavailable("PostgreSQL at \(location.host):\(location.port) did not answer within \(timeout)")
+    }
+
+    private func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        let logger = self.logger
         do {
-            return try await client.withTransaction(logger: logger, body)
+            return try await withDeadline(timeout, expired: self.timedOut()) {
+                try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+            }
         } catch {
             throw storeError(error)
         }
     }
 
     private func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        let client = self.client
+        let logger = self.logger
         do {
-            return try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+            return try await withDeadline(timeout, expired: self.timedOut()) {
+                try await client.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+            }
         } catch {
             throw storeError(error)
         }
@@ -127,8 +135,9 @@ public final class PostgresTicketStore: TicketStore {
 
     public func createTicket(_ new: NewTicket) async throws -> Ticket {
         let new = try TicketLifecycle.validate(new)
+        let creations = self.creations
         do {
-            return try await creations.submit(new)
+            return try await withDeadline(timeout, expired: self.timedOut()) { try await creations.submit(new) }
         } catch {
             throw storeError(error)
         }
@@ -522,7 +531,9 @@ public final class PostgresTicketStore: TicketStore {
         _ changes: [(Int64, ChangeDraft)], _ connection: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !changes.isEmpty else { return }
-        try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.feedLock))", logger: logger)
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(PostgresSchema.feedLock), hashtext(COALESCE(current_schema(), '')))",
+            logger: logger)
         let texts = Nullable(changes.map(\.1.text))
         let actors = Nullable(changes.map(\.1.actor))
         try await connection.query(

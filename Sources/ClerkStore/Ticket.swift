@@ -34,8 +34,11 @@ public enum TicketStatus: String, Sendable, Codable, CaseIterable, CustomStringC
 
 /// How soon a ticket needs a person. Urgent is for safeguarding topics (violence, self-harm, a child at risk).
 public enum TicketPriority: String, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// The usual case: answered within the normal reply target.
     case normal
+    /// Answered sooner, e.g. a deadline the citizen mentioned.
     case high
+    /// Safeguarding topics: answered first; the emergency number is shown at once.
     case urgent
 
     /// The stored name, e.g. `urgent`.
@@ -55,18 +58,23 @@ public enum TicketPriority: String, Sendable, Codable, CaseIterable, CustomStrin
 public struct TicketMessage: Sendable, Codable, Hashable {
     /// Who wrote a message.
     public enum Author: String, Sendable, Codable, CaseIterable {
+        /// The person asking for help.
         case citizen
+        /// Clerk's automated replies before the handoff.
         case bot
+        /// A person answering the ticket.
         case agent
         /// An internal note by an agent: never shown to the citizen.
         case note
     }
 
+    /// Who wrote the message.
     public var author: Author
     /// The agent's name for agent messages and notes; nil otherwise.
     public var name: String?
     /// The text, already masked by the caller where it came from a citizen.
     public var text: String
+    /// When the message was written.
     public var at: Date
 
     public init(author: Author, name: String? = nil, text: String, at: Date) {
@@ -82,17 +90,21 @@ public struct TicketMessage: Sendable, Codable, Hashable {
 
 /// A case handed from the bot to people: what the citizen asked, who holds it and where it stands.
 public struct Ticket: Sendable, Codable, Hashable {
+    /// `T-1042`: what the citizen is told and agents type.
     public var reference: TicketReference
     /// The conversation the ticket came from; agent replies are delivered there.
     public var conversationID: String
     /// The public service the case is about (e.g. `passport`), when known.
     public var service: String?
+    /// A finer topic within the service (e.g. `renewal`), when known.
     public var category: String?
     public var priority: TicketPriority
+    /// Where the ticket is in its lifecycle.
     public var status: TicketStatus
     /// The agent who holds (or last held) the ticket; nil while queued.
     public var agent: String?
     public var createdAt: Date
+    /// When the last action changed the ticket.
     public var updatedAt: Date
     /// When the citizen was told to expect a reply, computed from office hours.
     public var replyBy: Date?

@@ -79,7 +79,8 @@ struct StoreHarness: Sendable {
             let url = try #require(TestPostgres.url, TestPostgres.skipMessage)
             var location = try PostgresLocation(parsing: url)
             location.schema = "clerk_test_" + UUID().uuidString.prefix(8).lowercased()
-            let store = try await PostgresTicketStore.open(location, clock: clock.closure)
+            // Generous: the whole suite runs in parallel on two cores, with every store migrating its own schema.
+            let store = try await PostgresTicketStore.open(location, clock: clock.closure, timeout: .seconds(60))
             return StoreHarness(backend: backend, store: store, clock: clock, sqlitePath: nil, postgres: location)
         }
     }
