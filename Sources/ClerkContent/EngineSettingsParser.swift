@@ -10,7 +10,7 @@ struct EngineSettingsParser {
         "escalation_message", "clarify_message", "protected_words", "language", "ask_service_message",
         "choose_service_message", "missing_field_message", "slot_give_up_message", "slot_attempts",
         "consent_message", "handoff_message", "declined_message", "emergency_message", "yes_words", "no_words",
-        "welcome_message",
+        "welcome_message", "review_age_days",
     ]
 
     static let defaultLanguage = "english"
@@ -98,6 +98,9 @@ struct EngineSettingsParser {
             case "slot_attempts":
                 settings.slotAttempts =
                     reader.integer(value, key: key, range: 1...10, hint: "\(key): 3") ?? settings.slotAttempts
+            case "review_age_days":
+                settings.reviewAgeDays =
+                    reader.integer(value, key: key, range: 1...3650, hint: "\(key): 365") ?? settings.reviewAgeDays
             case "welcome_message":
                 settings.welcomeMessage = message(value, key: key) ?? settings.welcomeMessage
             case "consent_message":

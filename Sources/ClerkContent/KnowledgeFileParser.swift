@@ -88,6 +88,7 @@ struct KnowledgeFileParser {
         var name: Located<String>?
         var aliases: [Located<String>] = []
         var office: Located<String>?
+        var reviewed: Located<String>?
         var fields: [FieldEntry] = []
         var seen = Set<String>()
         for entry in reader.entries(of: mapping, allowed: Self.keys) {
@@ -121,6 +122,7 @@ struct KnowledgeFileParser {
                             "'\(date.value)' is not a date: write last_reviewed as YEAR-MONTH-DAY, like 2026-10-01")
                     } else {
                         fields.append(FieldEntry("last_reviewed", .text(date.value)))
+                        reviewed = date
                     }
                 }
             case "how_to_apply":
@@ -146,8 +148,9 @@ struct KnowledgeFileParser {
                 "this service has no '\(key)': add a line like\n  \(hint(key))")
         }
         guard let id, let name else { return nil }
-        return ParsedService(
-            definition: ServiceDefinition(id: id, name: name, aliases: aliases, fields: fields), office: office)
+        var definition = ServiceDefinition(id: id, name: name, aliases: aliases, fields: fields)
+        definition.lastReviewed = reviewed
+        return ParsedService(definition: definition, office: office)
     }
 
     /// A field as replies will read it: a text, a list of texts, or named texts (one level deep).

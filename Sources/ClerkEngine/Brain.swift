@@ -120,6 +120,11 @@ public struct Brain: Sendable {
     /// Ids of all services, in content order.
     public var serviceIDs: [String] { services.map(\.id) }
 
+    /// Whether an intent's replies read service fields (so it answers for whichever service is named).
+    public func readsServices(intent id: String) -> Bool {
+        intentIndex[id].map { intents[Int($0)].needsService } ?? false
+    }
+
     /// Whether a service with this id exists.
     public func hasService(_ id: String) -> Bool { serviceIndex[id] != nil }
 

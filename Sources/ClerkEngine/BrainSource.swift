@@ -192,6 +192,8 @@ public struct PolicySettings: Sendable, Hashable, Codable {
         "I am sorry, I could not get that. Shall I pass this to a person who can help?"
     /// Answers to a question that may be invalid before the engine gives up and offers a person.
     public var slotAttempts: Int = 3
+    /// `clerk lint` warns about knowledge files whose `last_reviewed` is older than this many days.
+    public var reviewAgeDays: Int = 365
     /// The first thing a channel says when a conversation starts.
     public var welcomeMessage: String =
         "Hello! I am an automated assistant. Ask me a question, or say \"talk to a person\"."
@@ -254,6 +256,8 @@ public struct ServiceDefinition: Sendable, Hashable {
     public var aliases: [Located<String>]
     /// Every field of the file (including `name`), as replies reach them: `{service.fee.child}`.
     public var fields: [FieldEntry]
+    /// The `last_reviewed` date as written, for the review-age check.
+    public var lastReviewed: Located<String>?
 
     public init(id: Located<String>, name: Located<String>, aliases: [Located<String>], fields: [FieldEntry]) {
         self.id = id

@@ -100,7 +100,8 @@ extension HTTPServer {
             // A browser reconnecting on its own sends the last id it saw as Last-Event-ID.
             let after =
                 request.uri.queryParameters["after"].flatMap { Int($0) }
-                ?? request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) } ?? 0
+                ?? request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { Int($0.value) }
+                ?? 0
             if wantsJSON {
                 let wait = min(60, max(0, request.uri.queryParameters["wait"].flatMap { Int($0) } ?? 25))
                 let events = try await conversations.events(of: id, after: after, wait: .seconds(wait))

@@ -46,7 +46,8 @@ struct ChatBench: AsyncParsableCommand {
         let store = try await openStore(.sqlite(path: folder.appendingPathComponent("clerk.sqlite").path))
         var handoff = HandoffSettings()
         handoff.flushInterval = .seconds(1)
-        let conversationService = Conversations(brains: BrainStore(brain), store: store, officeHours: nil, settings: handoff)
+        let conversationService = Conversations(
+            brains: BrainStore(brain), store: store, officeHours: nil, settings: handoff)
         var settings = LineServerSettings()
         settings.messagesPerSecond = 1e9
         settings.burst = 1e9
@@ -142,18 +143,25 @@ struct ChatBench: AsyncParsableCommand {
                             + "\"connections_failed\": %d, \"resident_mb_while_holding\": %.0f}",
                         conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, connections, held, failed, rss))
             } else {
-                print(String(format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
-                    turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
-                print("connections held: \(held) of \(connections) (\(failed) failed to connect), resident \(Int(rss)) MB")
+                print(
+                    String(
+                        format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
+                        turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
+                print(
+                    "connections held: \(held) of \(connections) (\(failed) failed to connect), resident \(Int(rss)) MB"
+                )
             }
         } else if json {
             print(
                 String(
-                    format: "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}",
+                    format:
+                        "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f}",
                     conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99))
         } else {
-            print(String(format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
-                turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
+            print(
+                String(
+                    format: "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms)",
+                    turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99))
         }
         serverTask.cancel()
         background.cancel()
@@ -218,7 +226,9 @@ private final class TurnLoop: ChannelInboundHandler, @unchecked Sendable {
         if let sentAt {
             shared.turns.wrappingAdd(1, ordering: .relaxed)
             let elapsed = ContinuousClock.now - sentAt
-            let nanos = UInt64(elapsed.components.seconds) * 1_000_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000)
+            let nanos =
+                UInt64(elapsed.components.seconds) * 1_000_000_000
+                + UInt64(elapsed.components.attoseconds / 1_000_000_000)
             if next % 8 == 0 { shared.latencies.withLock { $0.append(nanos) } }
         }
         guard !shared.stop.load(ordering: .relaxed) else { return }

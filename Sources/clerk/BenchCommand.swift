@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Clerk on benchmark data.",
-        subcommands: [EngineBench.self, TicketsBench.self, ChatBench.self, HTTPBench.self]
+        subcommands: [EngineBench.self, ContentBench.self, TicketsBench.self, ChatBench.self, HTTPBench.self]
     )
 }
 
@@ -204,13 +204,13 @@ struct EngineBench: ParsableCommand {
             }
         }
     }
+}
 
-    /// A field of /proc/self/status in KiB (0 where /proc is not available).
-    private func memoryKiB(_ field: String) -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        }
-        return 0
+/// A field of /proc/self/status in KiB (0 where /proc is not available).
+func memoryKiB(_ field: String) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
     }
+    return 0
 }

@@ -131,8 +131,14 @@ struct HTTPBench: AsyncParsableCommand {
                     connections, conversations, seconds, chat.requestsPerSecond, chat.p99Milliseconds, chat.errors,
                     bare.requestsPerSecond, bare.p99Milliseconds, ratio))
         } else {
-            print(String(format: "chat endpoint: %.0f requests/s, p99 %.2f ms, %d errors", chat.requestsPerSecond, chat.p99Milliseconds, chat.errors))
-            print(String(format: "bare echo:     %.0f requests/s, p99 %.2f ms", bare.requestsPerSecond, bare.p99Milliseconds))
+            print(
+                String(
+                    format: "chat endpoint: %.0f requests/s, p99 %.2f ms, %d errors", chat.requestsPerSecond,
+                    chat.p99Milliseconds, chat.errors))
+            print(
+                String(
+                    format: "bare echo:     %.0f requests/s, p99 %.2f ms", bare.requestsPerSecond, bare.p99Milliseconds)
+            )
             print(String(format: "ratio:         %.0f %% of the echo route's throughput", ratio * 100))
         }
     }

@@ -96,10 +96,13 @@ struct TestCommand: ParsableCommand {
 struct LintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lint",
-        abstract: "Check intents, concepts, substitutions, settings and transcripts for problems.",
+        abstract: "Check intents, knowledge, concepts, substitutions, settings and transcripts for problems.",
         discussion: """
-            Reports every problem at once as file:line:column: severity: message. Exit status 1 on errors; \
-            warnings fail only with --strict.
+            Reports every problem at once as file:line:column: severity: message. Besides what loading checks, it \
+            warns about patterns that another intent's pattern shadows or clashes with (with a sample message), \
+            examples another intent answers, unused concepts, knowledge files past their review age, and \
+            transcripts that name unknown intents or services. An intent with errors is left out and the other \
+            checks still run. Exit status 1 on errors; warnings fail only with --strict.
 
             Example:
               clerk lint --json
@@ -114,10 +117,22 @@ struct LintCommand: ParsableCommand {
     @Flag(help: "Treat warnings as errors.")
     var strict = false
 
+    @Option(
+        help:
+            "Warn about knowledge files not reviewed for this many days (default: review_age_days in config/engine.yaml, else 365)."
+    )
+    var reviewAge: Int?
+
     func run() throws {
-        let (_, contentProblems) = ContentLoader(root: contentOptions.root).compile()
-        let (_, transcriptProblems) = Transcript.loadAll(root: contentOptions.root)
-        let problems = (contentProblems + transcriptProblems).sorted { $0.location < $1.location }
+        let (source, brain, contentProblems) = ContentLoader(root: contentOptions.root).compileForLint()
+        let (transcripts, transcriptProblems) = Transcript.loadAll(root: contentOptions.root)
+        var checks: [ContentProblem] = []
+        if let brain {
+            checks = ContentLinter.check(
+                source: source, brain: brain, transcripts: transcripts, today: Date(),
+                reviewAgeDays: reviewAge ?? source.settings.reviewAgeDays)
+        }
+        let problems = (contentProblems + transcriptProblems + checks).sorted { $0.location < $1.location }
         let errors = problems.count { $0.severity == .error }
         let warnings = problems.count - errors
         if json {

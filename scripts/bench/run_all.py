@@ -13,6 +13,7 @@ Needs: pip install python-aiml rivescript (installed when missing).
 import argparse
 import datetime
 import json
+import re
 import os
 import platform
 import subprocess
@@ -93,19 +94,49 @@ def main():
                    "--engines", "rivescript", "--json", "--cpu", str(args.cpu), "--seconds", str(seconds)])
         rive_results[size] = json.loads(out.strip().splitlines()[-1])
 
-    write_report(args, clerk_results, accent_results, aiml_results, rive_results)
+    services = measure_services(args, clerk)
+    write_report(args, clerk_results, accent_results, aiml_results, rive_results, services)
     raw = os.path.join(args.work, "results.json")
     with open(raw, "w") as f:
         json.dump({"clerk": clerk_results, "accented": accent_results, "aiml": aiml_results,
-                   "rivescript": rive_results}, f, indent=1, sort_keys=True)
+                   "rivescript": rive_results, "services": services}, f, indent=1, sort_keys=True)
     print("wrote", args.out, "and", raw, file=sys.stderr)
+
+
+def measure_services(args, clerk):
+    """The Example City content, ticket writes, the line protocol and the HTTP endpoint."""
+    results = {}
+    results["content"] = json.loads(run(pinned([clerk, "bench", "content", "--json"], args.cpu), cwd=ROOT))
+    for mode in ["full", "normal"]:
+        results["tickets_sqlite_" + mode] = json.loads(
+            run([clerk, "bench", "tickets", "--synchronous", mode, "--count", "20000", "--json"], cwd=ROOT))
+    try:
+        env = run([os.path.join(ROOT, "scripts", "postgres.sh")], cwd=ROOT)
+        url = re.search(r"CLERK_TEST_POSTGRES_URL=(\S+)", env).group(1)
+        folder = re.search(r"CLERK_TEST_POSTGRES_DIR=(\S+)", env)
+        try:
+            results["tickets_postgres"] = json.loads(
+                run([clerk, "bench", "tickets", "--store", url, "--count", "20000", "--concurrency", "256",
+                     "--json"], cwd=ROOT))
+        finally:
+            if folder:
+                run([os.path.join(ROOT, "scripts", "postgres.sh"), "stop", folder.group(1)], cwd=ROOT)
+    except Exception as error:  # PostgreSQL could not be started here: say so in the report
+        results["tickets_postgres_error"] = str(error)
+    results["chat"] = json.loads(run([clerk, "bench", "chat", "--conversations", "1000", "--seconds", "10",
+                                      "--connections", "10000", "--json"], cwd=ROOT))
+    if not shutil_which("wrk"):
+        run(["apt-get", "install", "-y", "-qq", "wrk"])
+    results["http"] = json.loads(run([clerk, "bench", "http", "--connections", "64", "--conversations", "1000",
+                                      "--seconds", "10", "--json"], cwd=ROOT))
+    return results
 
 
 def pct(value):
     return "%.2f %%" % value
 
 
-def write_report(args, clerk, accented, aiml, rive):
+def write_report(args, clerk, accented, aiml, rive, services):
     sizes = args.sizes
     small, large = sizes[0], sizes[-1]
     kinds = ["pos", "pos_typo", "neg_ood", "neg_near_fragment", "neg_near_unused_combo", "neg_near_scrambled"]
@@ -202,10 +233,75 @@ def write_report(args, clerk, accented, aiml, rive):
     add("`+ examples` runs the example scorer on every message; a real turn runs it only when no pattern "
         "matched, so `full turn` can be lower.")
     add("")
+    add("## Example City content")
+    add("")
+    c = services["content"]
+    add("`clerk bench content`: the shipped content (%d intents, %d services) compiled, then the %d messages of its "
+        "%d transcripts replayed as conversations (state carried between turns), best of 20 passes, one core." % (
+            c["intents"], c["services"], c["turns"], c["transcripts"]))
+    add("")
+    add("| compile s | resident MB | turns/s | p50 µs | p99 µs |")
+    add("|---|---|---|---|---|")
+    add("| %.3f | %.1f | %s | %.2f | %.2f |" % (c["compile_s"], c["resident_mb"], format(int(c["turns_per_s"]), ","),
+                                              c["p50_us"], c["p99_us"]))
+    add("")
+    add("## Ticket writes")
+    add("")
+    add("`clerk bench tickets`: 20,000 tickets created by concurrent callers, each returning only once its ticket is "
+        "committed (with its audit row and change-feed row); concurrent creations share a commit (group commit). "
+        "Goal: ≥ 2,000/s on SQLite with `synchronous=FULL`.")
+    add("")
+    add("| store | callers | tickets/s | p50 ms | p99 ms |")
+    add("|---|---|---|---|---|")
+    for key, name in [("tickets_sqlite_full", "SQLite, WAL, synchronous=FULL"),
+                      ("tickets_sqlite_normal", "SQLite, WAL, synchronous=NORMAL"),
+                      ("tickets_postgres", "PostgreSQL 15 (scripts/postgres.sh, fsync on)")]:
+        t = services.get(key)
+        if t:
+            add("| %s | %s | %s | %s | %s |" % (name, t.get("concurrency", ""),
+                                               format(int(t.get("creations_per_s", 0)), ","),
+                                               "%.1f" % t.get("p50_ms", 0), "%.1f" % t.get("p99_ms", 0)))
+    if "tickets_postgres_error" in services:
+        add("| PostgreSQL | | not measured: %s | | |" % services["tickets_postgres_error"].replace("|", "/")[:120])
+    add("")
+    add("## Line chat protocol")
+    add("")
+    ch = services["chat"]
+    add("`clerk bench chat`: the line server and its clients in one process on this machine, over loopback. "
+        "%d connections each send a message, wait for its `END` and send the next, for %.0f s (per-connection "
+        "rate limit lifted: it is a policy, not a cost); then %s connections are opened and held." % (
+            ch["conversations"], ch["seconds"], format(ch.get("connections_attempted", 0), ",")))
+    add("")
+    add("| measure | value | goal |")
+    add("|---|---|---|")
+    add("| turns/s with %d conversations | %s | ≥ 50,000 |" % (ch["conversations"], format(int(ch["turns_per_second"]), ",")))
+    add("| turn latency p50 / p99 | %.2f / %.2f ms | |" % (ch["p50_ms"], ch["p99_ms"]))
+    if "connections_held" in ch:
+        add("| connections held (each greeted) | %s of %s | ≥ 10,000 |" % (
+            format(ch["connections_held"], ","), format(ch["connections_attempted"], ",")))
+        add("| resident memory while holding them | %.0f MB | |" % ch["resident_mb_while_holding"])
+    add("")
+    add("## HTTP chat endpoint")
+    add("")
+    h = services["http"]
+    add("`clerk bench http`: wrk (%d connections, %d s) against `POST /v1/conversations/{id}/messages` spread over "
+        "%d conversations, then against a bare Hummingbird route that echoes the JSON body, both served by this "
+        "process in the same run." % (h["connections"], h["seconds"], h["conversations"]))
+    add("")
+    add("| route | requests/s | p99 ms |")
+    add("|---|---|---|")
+    add("| chat endpoint | %s | %.2f |" % (format(int(h["chat_requests_per_second"]), ","), h["chat_p99_ms"]))
+    add("| bare JSON echo | %s | %.2f |" % (format(int(h["echo_requests_per_second"]), ","), h["echo_p99_ms"]))
+    add("| ratio | %.0f %% (goal ≥ 70 %%) | goal ≤ 10 ms |" % (h["ratio"] * 100))
+    add("")
     add("## Reproduce")
     add("")
     add("```sh")
     add("python3 scripts/bench/run_all.py            # everything above, rewrites this file")
+    add(".build/release/clerk bench content          # the Example City content")
+    add(".build/release/clerk bench tickets --synchronous full|normal [--store postgres://…]")
+    add(".build/release/clerk bench chat             # line protocol: turns/s and connections held")
+    add(".build/release/clerk bench http             # HTTP endpoint beside a bare echo route (needs wrk)")
     add("swift build -c release && .build/release/clerk bench engine \\")
     add("    --brain /tmp/clerk-bench/N10000/brain.json --answers /tmp/clerk-bench/N10000/answers.jsonl --stages")
     add("```")
