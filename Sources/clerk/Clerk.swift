@@ -37,6 +37,7 @@ struct Clerk: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ChatCommand.self, ExplainCommand.self, TestCommand.self, LintCommand.self,
             BenchCommand.self, TicketsCommand.self, AgentsCommand.self, EvalCommand.self, ImportCommand.self,
+            ReportCommand.self,
         ]
     )
 }

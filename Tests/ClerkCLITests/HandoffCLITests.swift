@@ -203,6 +203,37 @@ struct HandoffCLITests {
         #expect(blocks[2].contains { $0.hasPrefix("SAY ") && $0.contains("€35") }, "the passport fee: \(lines)")
     }
 
+    @Test func reportOnAScriptedSessionListsThePlantedMissesFirst() async throws {
+        let store = StoreFolder()
+        defer { store.remove() }
+        let server = try ServerProcess(store: store.path)
+        let port = try await server.chatPort()
+        try await onThread {
+            for _ in 0..<3 {
+                var socket = try LineSocket(port: port)
+                defer { socket.disconnect() }
+                try socket.write("where can I rent a kayak\nhow much is a passport\n")
+                _ = try socket.lines(throughEnd: 3)
+            }
+            var socket = try LineSocket(port: port)
+            defer { socket.disconnect() }
+            try socket.write("zebra crossing paint colour\n")
+            _ = try socket.lines(throughEnd: 2)
+        }
+        // SIGTERM: the server writes its last batch of turns before it exits.
+        await server.stop()
+        let run = try await clerk([
+            "report", "--json", "--store", "sqlite:\(store.path)", "--content", packageRoot.path,
+        ])
+        #expect(run.status == 0, "\(run)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let groups = try #require(object?["unanswered"] as? [[String: Any]], "\(run)")
+        #expect(groups.first?["count"] as? Int == 3, "\(run)")
+        #expect((groups.first?["example"] as? String)?.contains("kayak") == true, "\(run)")
+        #expect(groups.count == 2, "\(run)")
+        #expect((object?["answered"] as? Int ?? 0) >= 3, "\(run)")
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func everyTicketReferenceShownSurvivesKillNineOfTheServer() async throws {
         let store = StoreFolder()
