@@ -89,22 +89,36 @@ final class IntentProfiles: Sendable {
         self.weights = weights
     }
 
-    /// ln P(message | intent) under the intent's profile, up to a constant shared by all intents.
-    func logLikelihood(intent: Int32, terms: [Int32]) -> Float {
-        var sum: Float = 0
-        intents.withUnsafeBufferPointer { intents in
-            for term in terms {
-                // Binary search for the intent in the term's list.
-                var low = Int(offsets[Int(term)])
-                var high = Int(offsets[Int(term) + 1])
-                while low < high {
-                    let middle = (low + high) >> 1
-                    if intents[middle] < intent { low = middle + 1 } else { high = middle }
+    /// Multiplies each candidate's score by `(P(message | intent) / P(message | best))^sharpness`, where best is
+    /// the candidate whose profile explains the message best; records each `profileFit`.
+    func weigh(_ candidates: inout [Scorer.Candidate], terms: [Int32]) {
+        var best = -Float.infinity
+        offsets.withUnsafeBufferPointer { offsets in
+            intents.withUnsafeBufferPointer { intents in
+                logCounts.withUnsafeBufferPointer { logCounts in
+                    for index in candidates.indices {
+                        let intent = candidates[index].intent
+                        var sum: Float = 0
+                        for term in terms {
+                            // Binary search for the intent in the term's list.
+                            var low = Int(offsets[Int(term)])
+                            let end = Int(offsets[Int(term) + 1])
+                            var high = end
+                            while low < high {
+                                let middle = (low + high) >> 1
+                                if intents[middle] < intent { low = middle + 1 } else { high = middle }
+                            }
+                            sum += low < end && intents[low] == intent ? logCounts[low] : logSmoothing
+                        }
+                        let fit = sum - Float(terms.count) * logNorm[Int(intent)]
+                        candidates[index].profileFit = fit
+                        best = max(best, fit)
+                    }
                 }
-                let found = low < Int(offsets[Int(term) + 1]) && intents[low] == intent
-                sum += found ? logCounts[low] : logSmoothing
             }
         }
-        return sum - Float(terms.count) * logNorm[Int(intent)]
+        for index in candidates.indices {
+            candidates[index].score *= expf(Self.sharpness * (candidates[index].profileFit - best))
+        }
     }
 }
