@@ -67,6 +67,8 @@ final class Scorer: Sendable {
         var supportSum: Float = 0
         /// ln P(message | intent) under the intent's profile (up to a constant).
         var profileFit: Float = 0
+        /// Share of the message's weight carried by words the intent's documents use.
+        var coverage: Float = 1
     }
 
     init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int)
@@ -265,8 +267,8 @@ final class Scorer: Sendable {
         if scratch.candidates.count > Self.maxCandidates {
             scratch.candidates.removeLast(scratch.candidates.count - Self.maxCandidates)
         }
-        if hasExamples && scratch.candidates.count > 1 {
-            profiles.weigh(&scratch.candidates, terms: scratch.queryTerms)
+        if hasExamples && !scratch.candidates.isEmpty {
+            profiles.weigh(&scratch.candidates, terms: scratch.queryTerms, queryMass: queryMass)
         }
         scratch.topDocuments = top
         scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
