@@ -9,13 +9,16 @@ import Foundation
 /// message's: `2 · shared / (message + document)`, in 0…1. It rises with every shared word and falls with every
 /// word only one side has, so it is monotone in evidence. An intent's confidence is its nearest document's
 /// score, raised towards 1 by its next nearest examples (``confidence(nearest:support:)``), then lowered when
-/// the intent's examples as a whole explain the message less well than another candidate's (``IntentProfiles``).
+/// the intent's examples as a whole explain the message less well than another candidate's, or never use some
+/// of its telling words (``IntentProfiles``).
 ///
 /// Candidate documents come from posting lists read in a bounded way: each term's list holds its documents
-/// shortest first and at most ``maxPostingsRead`` are read (``maxLightPostingsRead`` for a light word), so a
-/// word in thousands of intents cannot make the pass read thousands of entries; the best candidates are then
-/// scored exactly.
+/// shortest first and the first ``maxLightPostingsRead`` are read; in a brain with examples, the message's
+/// telling words may read further, ``maxPostingsRead`` postings in all. So a word in thousands of intents cannot
+/// make the pass read thousands of entries; the best candidates are then scored exactly. `docs/matching.md` §3
+/// has the rules, `docs/understanding.md` what each of them is worth.
 final class Scorer: Sendable {
+    /// Postings the telling words of one message may read in all (each still reads ``maxLightPostingsRead``).
     static let maxPostingsRead = 512
     /// Postings read for a word that is not telling (see `score`).
     static let maxLightPostingsRead = 64
