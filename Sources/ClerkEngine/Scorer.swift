@@ -263,9 +263,9 @@ final class Scorer: Sendable {
             }
         }
         // Scale each confidence by how well the intent's profile explains the message next to the candidate
-        // whose profile explains it best (that one keeps its score): a lucky look-alike example of an intent
-        // whose other examples are about something else loses to an intent that fits as a whole. Only the
-        // intents that can come out are weighed.
+        // whose profile explains it best (that one keeps its score), and by the share of the message's weight
+        // its documents cover: a lucky look-alike example of an intent whose other examples are about something
+        // else loses to an intent that fits as a whole. Only the intents that can come out are weighed.
         scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
         if scratch.candidates.count > Self.maxCandidates {
             scratch.candidates.removeLast(scratch.candidates.count - Self.maxCandidates)
