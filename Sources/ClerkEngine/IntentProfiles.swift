@@ -6,12 +6,16 @@ import Foundation
 ///
 /// The profile looks at all of an intent's examples at once, where the nearest-example score looks at one:
 /// "what's my credit score" is nearest to an example of `improve_credit_score` that shares `credit score`,
-/// but `credit_score`'s examples as a whole explain every word of it better.
+/// but `credit_score`'s examples as a whole explain every word of it better. The coverage asks the same of each
+/// word: a message whose telling words no example of an intent ever uses is unlikely to be meant for it, however
+/// close one example comes.
 final class IntentProfiles: Sendable {
     /// Add-α smoothing of the counts: a term an intent never used still has a small probability.
     static let smoothing: Float = 0.3
     /// How strongly the profile's verdict scales the nearest-example score: `(P(c) / P(best))^sharpness`.
     static let sharpness: Float = 0.1
+    /// How strongly words the intent never uses lower its confidence: `coverage^coverageExponent`.
+    static let coverageExponent: Float = 0.5
 
     /// Term → its intents (ascending) and counts, as offsets into `intents` and `logCounts`.
     let offsets: [Int32]
@@ -89,22 +93,49 @@ final class IntentProfiles: Sendable {
         self.weights = weights
     }
 
-    /// ln P(message | intent) under the intent's profile, up to a constant shared by all intents.
-    func logLikelihood(intent: Int32, terms: [Int32]) -> Float {
-        var sum: Float = 0
-        intents.withUnsafeBufferPointer { intents in
-            for term in terms {
-                // Binary search for the intent in the term's list.
-                var low = Int(offsets[Int(term)])
-                var high = Int(offsets[Int(term) + 1])
-                while low < high {
-                    let middle = (low + high) >> 1
-                    if intents[middle] < intent { low = middle + 1 } else { high = middle }
+    /// Multiplies each candidate's score by `(P(message | intent) / P(message | best))^sharpness`, where best is
+    /// the candidate whose profile explains the message best, and by `coverage^coverageExponent`: the share of
+    /// the message's weight (`queryMass`, unknown words included) carried by words the intent's documents use.
+    /// Records each `profileFit`.
+    func weigh(_ candidates: inout [Scorer.Candidate], terms: [Int32], queryMass: Float) {
+        var best = -Float.infinity
+        offsets.withUnsafeBufferPointer { offsets in
+            intents.withUnsafeBufferPointer { intents in
+                logCounts.withUnsafeBufferPointer { logCounts in
+                    weights.withUnsafeBufferPointer { weights in
+                        for index in candidates.indices {
+                            let intent = candidates[index].intent
+                            var sum: Float = 0
+                            var covered: Float = 0
+                            for term in terms {
+                                // Binary search for the intent in the term's list.
+                                var low = Int(offsets[Int(term)])
+                                let end = Int(offsets[Int(term) + 1])
+                                var high = end
+                                while low < high {
+                                    let middle = (low + high) >> 1
+                                    if intents[middle] < intent { low = middle + 1 } else { high = middle }
+                                }
+                                if low < end && intents[low] == intent {
+                                    sum += logCounts[low]
+                                    covered += weights[Int(term)]
+                                } else {
+                                    sum += logSmoothing
+                                }
+                            }
+                            let fit = sum - Float(terms.count) * logNorm[Int(intent)]
+                            candidates[index].profileFit = fit
+                            candidates[index].coverage = queryMass > 0 ? min(1, covered / queryMass) : 0
+                            best = max(best, fit)
+                        }
+                    }
                 }
-                let found = low < Int(offsets[Int(term) + 1]) && intents[low] == intent
-                sum += found ? logCounts[low] : logSmoothing
             }
         }
-        return sum - Float(terms.count) * logNorm[Int(intent)]
+        for index in candidates.indices {
+            let candidate = candidates[index]
+            candidates[index].score *=
+                expf(Self.sharpness * (candidate.profileFit - best)) * powf(candidate.coverage, Self.coverageExponent)
+        }
     }
 }

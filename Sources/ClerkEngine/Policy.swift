@@ -672,12 +672,12 @@ extension Brain {
     private func explainScores(_ trace: Trace, _ eligible: [Scorer.Candidate], queryMass: Double) {
         for candidate in eligible.prefix(5) {
             var contributions: [Explanation.Contribution] = []
-            // Support from the intent's other examples raises every shared word's share alike.
-            let support = candidate.nearest > 0 ? Double(candidate.score / candidate.nearest) : 1
+            // Support, profile and coverage scale every shared word's share alike: the shares add up to the score.
+            let factor = candidate.nearest > 0 ? Double(candidate.score / candidate.nearest) : 1
             for term in scorer.terms(of: candidate.document)
             where trace.explanation.normalized.contains(lexicon.terms.key(term)) {
                 let weight =
-                    2 * Double(scorer.weights[Int(term)]) * support
+                    2 * Double(scorer.weights[Int(term)]) * factor
                     / (queryMass + Double(scorer.documentMass[Int(candidate.document)]))
                 contributions.append(Explanation.Contribution(word: lexicon.terms.key(term), weight: weight))
             }

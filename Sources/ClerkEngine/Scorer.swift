@@ -9,14 +9,22 @@ import Foundation
 /// message's: `2 · shared / (message + document)`, in 0…1. It rises with every shared word and falls with every
 /// word only one side has, so it is monotone in evidence. An intent's confidence is its nearest document's
 /// score, raised towards 1 by its next nearest examples (``confidence(nearest:support:)``), then lowered when
-/// the intent's examples as a whole explain the message less well than another candidate's (``IntentProfiles``).
+/// the intent's examples as a whole explain the message less well than another candidate's, or never use some
+/// of its telling words (``IntentProfiles``).
 ///
 /// Candidate documents come from posting lists read in a bounded way: each term's list holds its documents
-/// shortest first and at most ``maxPostingsRead`` are read, so a word in thousands of intents cannot make the
-/// pass read thousands of entries; the best candidates are then scored exactly.
+/// shortest first and the first ``maxLightPostingsRead`` are read; in a brain with examples, the message's
+/// telling words may read further, ``maxPostingsRead`` postings in all. So a word in thousands of intents cannot
+/// make the pass read thousands of entries; the best candidates are then scored exactly. `docs/matching.md` §3
+/// has the rules, `docs/understanding.md` what each of them is worth.
 final class Scorer: Sendable {
-    static let maxPostingsRead = 1024
+    /// Postings the telling words of one message may read in all (each still reads ``maxLightPostingsRead``).
+    static let maxPostingsRead = 512
+    /// Postings read for a word that is not telling (see `score`).
+    static let maxLightPostingsRead = 64
     static let exactRescoreCount = 48
+    /// Documents rescored in a brain without examples: pattern paths get no support, so fewer will do.
+    static let patternRescoreCount = 12
     /// Examples besides the nearest that add to an intent's confidence.
     static let supportCount = 2
     /// Intents returned at most.
@@ -28,6 +36,8 @@ final class Scorer: Sendable {
     let profiles: IntentProfiles
     /// Weight given to a word the brain does not know.
     let unknownWeight: Float
+    /// Weight of a word found in one intent only, ln(N + 1).
+    let heaviestWeight: Float
     /// Postings: term → documents, shortest first.
     let postingOffsets: [Int32]
     let postings: [Int32]
@@ -40,6 +50,9 @@ final class Scorer: Sendable {
     let documentIsExample: [Bool]
     /// Text of each document, for explanations.
     let documentText: [String]
+    /// Whether any document is an example. Without examples there is no support to find and no sample of how
+    /// citizens write for the profiles, so the scorer does only what pattern documents need.
+    let hasExamples: Bool
 
     var documentCount: Int { documentMass.count }
 
@@ -57,6 +70,8 @@ final class Scorer: Sendable {
         var supportSum: Float = 0
         /// ln P(message | intent) under the intent's profile (up to a constant).
         var profileFit: Float = 0
+        /// Share of the message's weight carried by words the intent's documents use.
+        var coverage: Float = 1
     }
 
     init(documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)], termCount: Int, intentCount: Int)
@@ -102,6 +117,7 @@ final class Scorer: Sendable {
         let weights = profiles.weights
         self.weights = weights
         let unknownWeight = 0.6 * logf((Float(max(intentCount, 1)) + 1) / 1.5) + 0.2
+        heaviestWeight = logf(Float(max(intentCount, 1)) + 1)
         self.unknownWeight = unknownWeight
         let mass = uniqueDocuments.indices.map { index in
             uniqueDocuments[index].terms.reduce(0) { $0 + weights[Int($1)] } + unknownCounts[index] * unknownWeight
@@ -112,6 +128,7 @@ final class Scorer: Sendable {
         documentIntent = uniqueDocuments.map(\.intent)
         documentIsExample = uniqueDocuments.map(\.isExample)
         documentText = uniqueDocuments.map(\.text)
+        hasExamples = uniqueDocuments.contains { $0.isExample }
 
         // Posting lists, each in order of document mass (shortest first): visit the documents in that
         // order once and append each to its terms' lists.
@@ -170,15 +187,30 @@ final class Scorer: Sendable {
         order.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
         var remaining = knownMass
         let needed = floor * queryMass / 2
+        // The message's telling words find its documents; a light word only adds to their scores, which the
+        // exact rescoring counts anyway. So light words' lists are read only in part. A word is telling when
+        // it weighs at least half as much as a word unique to one intent.
+        let heavy = heaviestWeight * 0.5
+        // Whether every list was read whole: then the partial scores are exact and need no rescoring.
+        var exact = true
+        // Reading more than the first postings of a list pays only when there are examples to find.
+        var budget = hasExamples ? Self.maxPostingsRead : 0
         postings.withUnsafeBufferPointer { postings in
             postingOffsets.withUnsafeBufferPointer { offsets in
                 for term in order {
-                    if remaining < needed { break }
+                    if remaining < needed {
+                        exact = false
+                        break
+                    }
                     let weight = weights[Int(term)]
                     remaining -= weight
                     let start = Int(offsets[Int(term)])
-                    let end = min(Int(offsets[Int(term) + 1]), start + Self.maxPostingsRead)
-                    for k in start..<end { accumulator.add(Int(postings[k]), weight) }
+                    let limit = weight >= heavy ? max(budget, Self.maxLightPostingsRead) : Self.maxLightPostingsRead
+                    let end = Int(offsets[Int(term) + 1])
+                    if end - start > limit { exact = false }
+                    let stop = min(end, start + limit)
+                    if weight >= heavy { budget -= stop - start }
+                    for k in start..<stop { accumulator.add(Int(postings[k]), weight) }
                 }
             }
         }
@@ -187,20 +219,25 @@ final class Scorer: Sendable {
         // Keep the best few documents by their partial score, then score them exactly.
         var top = scratch.topDocuments
         top.removeAll(keepingCapacity: true)
+        let rescoreCount = hasExamples ? Self.exactRescoreCount : Self.patternRescoreCount
         var worstKept: Float = -1
         documentMass.withUnsafeBufferPointer { mass in
             for index in 0..<accumulator.touchedCount {
                 let document = accumulator.touched[index]
                 let partial = 2 * accumulator.values[Int(document)] / (queryMass + mass[Int(document)])
-                if top.count == Self.exactRescoreCount && partial <= worstKept { continue }
-                Self.insertTop(&top, (document, partial), limit: Self.exactRescoreCount)
-                worstKept = top.count == Self.exactRescoreCount ? top[top.count - 1].1 : -1
+                if top.count == rescoreCount && partial <= worstKept { continue }
+                Self.insertTop(&top, (document, partial), limit: rescoreCount)
+                worstKept = top.count == rescoreCount ? top[top.count - 1].1 : -1
             }
         }
-        for index in top.indices {
-            let document = top[index].0
-            let shared = sharedWeight(document: document, queryTerms: scratch.queryTerms)
-            top[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
+        if !exact {
+            scratch.queryTerms.withUnsafeBufferPointer { query in
+                for index in top.indices {
+                    let document = top[index].0
+                    let shared = sharedWeight(document: document, queryTerms: query)
+                    top[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
+                }
+            }
         }
         // Best first; on a tie an example before a pattern document, then the document written first.
         top.sort {
@@ -226,25 +263,18 @@ final class Scorer: Sendable {
             }
         }
         // Scale each confidence by how well the intent's profile explains the message next to the candidate
-        // whose profile explains it best (that one keeps its score): a lucky look-alike example of an intent
-        // whose other examples are about something else loses to an intent that fits as a whole.
-        if scratch.candidates.count > 1 {
-            var best = -Float.infinity
-            for index in scratch.candidates.indices {
-                let fit = profiles.logLikelihood(intent: scratch.candidates[index].intent, terms: scratch.queryTerms)
-                scratch.candidates[index].profileFit = fit
-                best = max(best, fit)
-            }
-            for index in scratch.candidates.indices {
-                let candidate = scratch.candidates[index]
-                scratch.candidates[index].score *= expf(IntentProfiles.sharpness * (candidate.profileFit - best))
-            }
-        }
-        scratch.topDocuments = top
+        // whose profile explains it best (that one keeps its score), and by the share of the message's weight
+        // its documents cover: a lucky look-alike example of an intent whose other examples are about something
+        // else loses to an intent that fits as a whole. Only the intents that can come out are weighed.
         scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
         if scratch.candidates.count > Self.maxCandidates {
             scratch.candidates.removeLast(scratch.candidates.count - Self.maxCandidates)
         }
+        if hasExamples && !scratch.candidates.isEmpty {
+            profiles.weigh(&scratch.candidates, terms: scratch.queryTerms, queryMass: queryMass)
+        }
+        scratch.topDocuments = top
+        scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
     }
 
     /// An intent's confidence: the score of its nearest document, raised towards 1 by the mean score of its
@@ -258,25 +288,29 @@ final class Scorer: Sendable {
     }
 
     /// Sum of the weights of the terms a document shares with the (sorted, unique) query terms.
-    func sharedWeight(document: Int32, queryTerms: [Int32]) -> Float {
-        var shared: Float = 0
-        var i = Int(documentOffsets[Int(document)])
-        let end = Int(documentOffsets[Int(document) + 1])
-        var j = 0
-        while i < end && j < queryTerms.count {
-            let a = documentTerms[i]
-            let b = queryTerms[j]
-            if a == b {
-                shared += weights[Int(a)]
-                i += 1
-                j += 1
-            } else if a < b {
-                i += 1
-            } else {
-                j += 1
+    func sharedWeight(document: Int32, queryTerms: UnsafeBufferPointer<Int32>) -> Float {
+        documentTerms.withUnsafeBufferPointer { documentTerms in
+            weights.withUnsafeBufferPointer { weights in
+                var shared: Float = 0
+                var i = Int(documentOffsets[Int(document)])
+                let end = Int(documentOffsets[Int(document) + 1])
+                var j = 0
+                while i < end && j < queryTerms.count {
+                    let a = documentTerms[i]
+                    let b = queryTerms[j]
+                    if a == b {
+                        shared += weights[Int(a)]
+                        i += 1
+                        j += 1
+                    } else if a < b {
+                        i += 1
+                    } else {
+                        j += 1
+                    }
+                }
+                return shared
             }
         }
-        return shared
     }
 
     /// Terms of a document.
