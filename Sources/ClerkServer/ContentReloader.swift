@@ -26,7 +26,7 @@ public actor ContentReloader {
         let start = ContinuousClock.now
         let root = self.root
         signature = Self.signature(of: root)
-        let (brain, problems) = await Task.detached(priority: .utility) { ContentLoader(root: root).compile() }.value
+        let (brain, problems) = await Task.detached { ContentLoader(root: root).compile() }.value
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let errors = problems.filter { $0.severity == .error }
@@ -57,13 +57,13 @@ public actor ContentReloader {
     }
 
     /// Checks the content folders every `interval` and reloads when a file was added, removed or changed.
-    public func watch(every interval: Duration = .milliseconds(250)) async {
+    public func watch(every interval: Duration = .milliseconds(150)) async {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             let now = Self.signature(of: root)
             guard now != signature else { continue }
             // Let an editor finish writing (several files saved at once) before compiling.
-            try? await Task.sleep(for: .milliseconds(100))
+            try? await Task.sleep(for: .milliseconds(50))
             _ = await reload()
         }
     }

@@ -109,7 +109,8 @@ struct ReportCommand: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("Report \(report.from) to \(report.to): \(report.conversations) conversations, \(report.messages) messages")
+        print(
+            "Report \(report.from) to \(report.to): \(report.conversations) conversations, \(report.messages) messages")
         print(
             String(
                 format: "answered %d, missed %d (%.1f %%), asked \"Did you mean\" %d, handed over %d (%.1f %%)",
@@ -123,7 +124,9 @@ struct ReportCommand: AsyncParsableCommand {
             let closest = group.closest.map { String(format: "%@ %.2f", $0.intent, $0.score) }.joined(separator: ", ")
             let outcomes = group.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
                 separator: ", ")
-            print("  \(group.count)×  \"\(group.example)\"  [\(outcomes)]" + (closest.isEmpty ? "" : "  closest: \(closest)"))
+            print(
+                "  \(group.count)×  \"\(group.example)\"  [\(outcomes)]"
+                    + (closest.isEmpty ? "" : "  closest: \(closest)"))
         }
         print("")
         print("Answers per intent:")
@@ -234,7 +237,8 @@ struct ReportCommand: AsyncParsableCommand {
             let closest = group.closest.map { String(format: "%@ (%.2f)", $0.intent, $0.score) }.joined(
                 separator: ", ")
             return "<tr><td>\(group.count)</td><td>\(escape(group.example))</td><td>"
-                + escape(group.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                + escape(
+                    group.outcomes.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
                 + "</td><td>\(escape(closest))</td></tr>"
         }.joined(separator: "\n")
         return """
