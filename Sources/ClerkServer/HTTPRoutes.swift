@@ -3,6 +3,7 @@ import ClerkStore
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 extension HTTPServer {
     // MARK: Conversations
@@ -78,8 +79,11 @@ extension HTTPServer {
             let id = try conversation(context, conversations)
             var request = request
             let body = try await API.body(&request, limit: limit)
-            guard let helpful = body["helpful"] as? Bool else {
+            guard let value = body["helpful"] else {
                 throw APIError.badRequest("missing_field", "the body needs \"helpful\": true or false")
+            }
+            guard let helpful = value as? Bool else {
+                throw APIError.badRequest("invalid_field", "\"helpful\" must be true or false")
             }
             let comment = try API.string(body, "comment", required: false)
             let turn = try API.string(body, "turn_id", required: false)
@@ -92,10 +96,15 @@ extension HTTPServer {
             let wantsJSON =
                 request.headers[.accept].map { $0.contains("application/json") } ?? false
                 || request.uri.queryParameters["wait"] != nil
-            let after = request.uri.queryParameters["after"].flatMap { Int($0) } ?? 0
+            // Without `after`, a reconnecting EventSource says where it was with Last-Event-ID.
+            let lastEventID = request.headers[.init("Last-Event-ID")!]
+            let after = (request.uri.queryParameters["after"].map(String.init) ?? lastEventID).flatMap { Int($0) } ?? 0
             if wantsJSON {
                 let wait = min(60, max(0, request.uri.queryParameters["wait"].flatMap { Int($0) } ?? 25))
-                let events = try await conversations.events(of: id, after: after, wait: .seconds(wait))
+                // A server shutting down answers the waiting poll at once (empty) instead of waiting for it.
+                let events = try await cancelWhenGracefulShutdown {
+                    try await conversations.events(of: id, after: after, wait: .seconds(wait))
+                }
                 struct Events: Encodable { var events: [EventJSON] }
                 return try API.json(Events(events: events.map(EventJSON.init)))
             }
@@ -107,34 +116,39 @@ extension HTTPServer {
                 try await writer.write(buffer)
                 var lastSeq = missed.last?.seq ?? after
                 // A comment every 15 s keeps proxies from closing a quiet stream.
-                let heartbeat = AsyncStream<SequencedEvent?> { continuation in
-                    let task = Task {
-                        await withTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                for await item in stream { continuation.yield(item) }
-                                continuation.finish()
-                            }
-                            group.addTask {
-                                while !Task.isCancelled {
-                                    try? await Task.sleep(for: .seconds(15))
-                                    continuation.yield(nil)
-                                }
-                            }
-                            await group.next()
-                            group.cancelAll()
+                let (heartbeat, continuation) = AsyncStream<SequencedEvent?>.makeStream()
+                let task = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await item in stream { continuation.yield(item) }
+                            continuation.finish()
                         }
+                        group.addTask {
+                            while !Task.isCancelled {
+                                try? await Task.sleep(for: .seconds(15))
+                                continuation.yield(nil)
+                            }
+                        }
+                        await group.next()
+                        group.cancelAll()
                     }
-                    continuation.onTermination = { _ in task.cancel() }
                 }
-                for await item in heartbeat {
-                    guard let item else {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        continue
+                continuation.onTermination = { _ in task.cancel() }
+                // A server shutting down ends the stream (the browser reconnects to the next one) instead of
+                // waiting for the client to go away.
+                try await withGracefulShutdownHandler {
+                    for await item in heartbeat {
+                        guard let item else {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            continue
+                        }
+                        guard item.seq > lastSeq else { continue }
+                        lastSeq = item.seq
+                        try await writer.write(ByteBuffer(string: serverSentEvent(item)))
+                        if case .ended = item.event { break }
                     }
-                    guard item.seq > lastSeq else { continue }
-                    lastSeq = item.seq
-                    try await writer.write(ByteBuffer(string: serverSentEvent(item)))
-                    if case .ended = item.event { break }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
                 try await writer.finish(nil)
             }
@@ -331,7 +345,9 @@ extension HTTPServer {
     }
 }
 
-/// Answers browsers from the allowed origins (the city's own sites): CORS headers and preflight requests.
+/// Answers browsers from the allowed origins (the city's own sites): CORS headers and preflight requests. Errors
+/// are turned into responses here, so that they carry the headers too (a browser hides a response without them
+/// from the page), and a request no route matches gets a JSON `not_found` like every other error.
 struct CORS: RouterMiddleware {
     typealias Context = BasicRequestContext
     let origins: Set<String>
@@ -341,8 +357,20 @@ struct CORS: RouterMiddleware {
     ) async throws
         -> Response
     {
+        func respond() async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+                // The router's answer when no route matches.
+                return try APIError(
+                    status: .notFound, code: "not_found", message: "there is no \(request.method) \(request.uri.path)"
+                ).response(from: request, context: context)
+            } catch let error as any HTTPResponseError {
+                return try error.response(from: request, context: context)
+            }
+        }
         guard let origin = request.headers[.origin], origins.contains(origin) || origins.contains("*") else {
-            return try await next(request, context)
+            return try await respond()
         }
         if request.method == .options {
             return Response(
@@ -353,7 +381,7 @@ struct CORS: RouterMiddleware {
                     .accessControlMaxAge: "600", .vary: "Origin",
                 ])
         }
-        var response = try await next(request, context)
+        var response = try await respond()
         response.headers[.accessControlAllowOrigin] = origin
         response.headers[.vary] = "Origin"
         return response
