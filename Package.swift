@@ -86,7 +86,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on.
-        .testTarget(name: "ClerkCLITests", dependencies: ["ClerkStore"]),
+        // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on, Yams reads
+        // docs/openapi.yaml.
+        .testTarget(
+            name: "ClerkCLITests", dependencies: ["ClerkStore", .product(name: "Yams", package: "Yams")]),
     ]
 )
