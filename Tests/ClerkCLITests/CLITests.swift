@@ -9,7 +9,7 @@ private let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathCompon
 
 /// The `clerk` binary built beside this test bundle (any build folder: `.build`, `--scratch-path` …),
 /// or else the newest `<root>/.build*/debug/clerk`.
-private let clerkBinary: URL? = {
+let clerkBinary: URL? = {
     let files = FileManager.default
     func clerk(in folder: URL) -> URL? {
         let candidate = folder.appendingPathComponent("clerk")
