@@ -288,7 +288,14 @@ extension HTTPServer {
             guard let to = try API.string(body, "to"), !to.isEmpty else {
                 throw APIError.badRequest("missing_field", "the body needs \"to\", the agent to hand the ticket to")
             }
-            return try await run { try await store.transfer(reference, to: to, actor: agent.name) }
+            return try await run {
+                // Only to someone who can work it: an active agent (the store takes any name).
+                let agents = try await store.agents()
+                guard agents.contains(where: { $0.name == to && $0.isActive && $0.role == .agent }) else {
+                    throw TicketStoreError.unknownAgent(to)
+                }
+                return try await store.transfer(reference, to: to, actor: agent.name)
+            }
         }
         router.post("v1/agent/tickets/:reference/reply") { request, context -> Response in
             let agent = try await authorize(request, .agent)
