@@ -52,6 +52,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
@@ -96,7 +97,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on.
-        .testTarget(name: "ClerkCLITests", dependencies: ["ClerkStore"]),
+        // Runs the real `clerk` binary; ClerkStore only seeds and inspects the stores it works on, Yams reads
+        // docs/openapi.yaml.
+        .testTarget(
+            name: "ClerkCLITests", dependencies: ["ClerkStore", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -3,6 +3,7 @@ import ClerkStore
 import Foundation
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 extension HTTPServer {
     // MARK: Conversations
@@ -83,8 +84,11 @@ extension HTTPServer {
             let id = try conversation(context, conversations)
             var request = request
             let body = try await API.body(&request, limit: limit)
-            guard let helpful = body["helpful"] as? Bool else {
+            guard let value = body["helpful"] else {
                 throw APIError.badRequest("missing_field", "the body needs \"helpful\": true or false")
+            }
+            guard let helpful = value as? Bool else {
+                throw APIError.badRequest("invalid_field", "\"helpful\" must be true or false")
             }
             let comment = try API.string(body, "comment", required: false)
             let turn = try API.string(body, "turn_id", required: false)
@@ -104,7 +108,10 @@ extension HTTPServer {
                 ?? 0
             if wantsJSON {
                 let wait = min(60, max(0, request.uri.queryParameters["wait"].flatMap { Int($0) } ?? 25))
-                let events = try await conversations.events(of: id, after: after, wait: .seconds(wait))
+                // A server shutting down answers the waiting poll at once (empty) instead of waiting for it.
+                let events = try await cancelWhenGracefulShutdown {
+                    try await conversations.events(of: id, after: after, wait: .seconds(wait))
+                }
                 struct Events: Encodable { var events: [EventJSON] }
                 return try API.json(Events(events: events.map(EventJSON.init)))
             }
@@ -116,34 +123,39 @@ extension HTTPServer {
                 try await writer.write(buffer)
                 var lastSeq = missed.last?.seq ?? after
                 // A comment every 15 s keeps proxies from closing a quiet stream.
-                let heartbeat = AsyncStream<SequencedEvent?> { continuation in
-                    let task = Task {
-                        await withTaskGroup(of: Void.self) { group in
-                            group.addTask {
-                                for await item in stream { continuation.yield(item) }
-                                continuation.finish()
-                            }
-                            group.addTask {
-                                while !Task.isCancelled {
-                                    try? await Task.sleep(for: .seconds(15))
-                                    continuation.yield(nil)
-                                }
-                            }
-                            await group.next()
-                            group.cancelAll()
+                let (heartbeat, continuation) = AsyncStream<SequencedEvent?>.makeStream()
+                let task = Task {
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await item in stream { continuation.yield(item) }
+                            continuation.finish()
                         }
+                        group.addTask {
+                            while !Task.isCancelled {
+                                try? await Task.sleep(for: .seconds(15))
+                                continuation.yield(nil)
+                            }
+                        }
+                        await group.next()
+                        group.cancelAll()
                     }
-                    continuation.onTermination = { _ in task.cancel() }
                 }
-                for await item in heartbeat {
-                    guard let item else {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        continue
+                continuation.onTermination = { _ in task.cancel() }
+                // A server shutting down ends the stream (the browser reconnects to the next one) instead of
+                // waiting for the client to go away.
+                try await withGracefulShutdownHandler {
+                    for await item in heartbeat {
+                        guard let item else {
+                            try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                            continue
+                        }
+                        guard item.seq > lastSeq else { continue }
+                        lastSeq = item.seq
+                        try await writer.write(ByteBuffer(string: serverSentEvent(item)))
+                        if case .ended = item.event { break }
                     }
-                    guard item.seq > lastSeq else { continue }
-                    lastSeq = item.seq
-                    try await writer.write(ByteBuffer(string: serverSentEvent(item)))
-                    if case .ended = item.event { break }
+                } onGracefulShutdown: {
+                    continuation.finish()
                 }
                 try await writer.finish(nil)
             }
@@ -283,7 +295,14 @@ extension HTTPServer {
             guard let to = try API.string(body, "to"), !to.isEmpty else {
                 throw APIError.badRequest("missing_field", "the body needs \"to\", the agent to hand the ticket to")
             }
-            return try await run { try await store.transfer(reference, to: to, actor: agent.name) }
+            return try await run {
+                // Only to someone who can work it: an active agent (the store takes any name).
+                let agents = try await store.agents()
+                guard agents.contains(where: { $0.name == to && $0.isActive && $0.role == .agent }) else {
+                    throw TicketStoreError.unknownAgent(to)
+                }
+                return try await store.transfer(reference, to: to, actor: agent.name)
+            }
         }
         router.post("v1/agent/tickets/:reference/reply") { request, context -> Response in
             let agent = try await authorize(request, .agent)
@@ -340,7 +359,9 @@ extension HTTPServer {
     }
 }
 
-/// Answers browsers from the allowed origins (the city's own sites): CORS headers and preflight requests.
+/// Answers browsers from the allowed origins (the city's own sites): CORS headers and preflight requests. Errors
+/// are turned into responses here, so that they carry the headers too (a browser hides a response without them
+/// from the page), and a request no route matches gets a JSON `not_found` like every other error.
 struct CORS: RouterMiddleware {
     typealias Context = BasicRequestContext
     let origins: Set<String>
@@ -350,8 +371,20 @@ struct CORS: RouterMiddleware {
     ) async throws
         -> Response
     {
+        func respond() async throws -> Response {
+            do {
+                return try await next(request, context)
+            } catch let error as HTTPError where error.status == .notFound && error.body == nil {
+                // The router's answer when no route matches.
+                return try APIError(
+                    status: .notFound, code: "not_found", message: "there is no \(request.method) \(request.uri.path)"
+                ).response(from: request, context: context)
+            } catch let error as any HTTPResponseError {
+                return try error.response(from: request, context: context)
+            }
+        }
         guard let origin = request.headers[.origin], origins.contains(origin) || origins.contains("*") else {
-            return try await next(request, context)
+            return try await respond()
         }
         if request.method == .options {
             return Response(
@@ -362,7 +395,7 @@ struct CORS: RouterMiddleware {
                     .accessControlMaxAge: "600", .vary: "Origin",
                 ])
         }
-        var response = try await next(request, context)
+        var response = try await respond()
         response.headers[.accessControlAllowOrigin] = origin
         response.headers[.vary] = "Origin"
         return response

@@ -177,11 +177,7 @@ struct ChatBench: AsyncParsableCommand {
     }
 
     private func residentMegabytes() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
-        return kilobytes / 1024
+        Double(memoryKiB("VmRSS")) / 1024
     }
 }
 

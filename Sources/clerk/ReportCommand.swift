@@ -96,7 +96,7 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let end = (to.flatMap(Self.day) ?? Self.day(Self.today())!).addingTimeInterval(86_400)
         let start = from.flatMap(Self.day) ?? end.addingTimeInterval(-8 * 86_400)
-        let brain = try? ContentLoader(root: contentOptions.root).compile().brain
+        let brain = ContentLoader(root: contentOptions.root).compile().brain
         let turns = try await storeOptions.withStore { store in try await store.turns(from: start, to: end) }
         let report = Self.build(turns, brain: brain, from: start, to: end.addingTimeInterval(-86_400), top: top)
         if let html {
