@@ -113,18 +113,29 @@ struct ChatBench: AsyncParsableCommand {
             var open: [Channel] = []
             open.reserveCapacity(connections)
             for _ in 0..<connections {
-                do {
-                    let channel = try await ClientBootstrap(group: group)
-                        .channelInitializer { channel in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineSplitter()))
-                                try channel.pipeline.syncOperations.addHandler(GreetingCounter(greeted: greeted))
+                // A client whose connection attempt is refused (a full accept queue) tries again, as any would.
+                var attempt = 0
+                while true {
+                    do {
+                        let channel = try await ClientBootstrap(group: group)
+                            .channelInitializer { channel in
+                                channel.eventLoop.makeCompletedFuture {
+                                    try channel.pipeline.syncOperations.addHandler(
+                                        ByteToMessageHandler(LineSplitter()))
+                                    try channel.pipeline.syncOperations.addHandler(GreetingCounter(greeted: greeted))
+                                }
                             }
+                            .connect(host: "127.0.0.1", port: bound).get()
+                        open.append(channel)
+                        break
+                    } catch {
+                        attempt += 1
+                        if attempt == 3 {
+                            failed += 1
+                            break
                         }
-                        .connect(host: "127.0.0.1", port: bound).get()
-                    open.append(channel)
-                } catch {
-                    failed += 1
+                        try await Task.sleep(for: .milliseconds(50))
+                    }
                 }
             }
             let deadline = ContinuousClock.now + .seconds(30)
