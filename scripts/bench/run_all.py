@@ -279,7 +279,9 @@ def write_report(args, clerk, accented, aiml, rive, services):
     if "connections_held" in ch:
         add("| connections held (each greeted) | %s of %s | ≥ 10,000 |" % (
             format(ch["connections_held"], ","), format(ch["connections_attempted"], ",")))
-        add("| resident memory while holding them | %.0f MB | |" % ch["resident_mb_while_holding"])
+        rss = ch["resident_mb_while_holding"]
+        add("| resident memory while holding them | %s | |" % (
+            "%.0f MB" % rss if rss > 0 else "not read (no file descriptor was left to open /proc/self/status)"))
     add("")
     add("## HTTP chat endpoint")
     add("")
