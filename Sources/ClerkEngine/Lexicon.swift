@@ -196,12 +196,10 @@ final class Lexicon: Sendable {
     }
 }
 
-/// Substitution sources as a trie over surface ids, for the longest match at each position.
+/// Substitution sources as a trie over surface ids, for the longest match at each position (a ``PhraseTable``
+/// whose values are replacement indexes).
 final class SubstitutionTrie: Sendable {
-    /// (node, surface) → child node.
-    let edges: PairTable
-    /// Node → replacement index, or -1.
-    let nodeReplacement: [Int32]
+    private let sources: PhraseTable
     let replacements: [[Int32]]
     /// The first word of every substitution source.
     let firstWords: [Int32]
@@ -209,31 +207,13 @@ final class SubstitutionTrie: Sendable {
     var isEmpty: Bool { replacements.isEmpty }
 
     init(rules: [(from: [Int32], to: [Int32])]) {
-        var entries: [(UInt64, Int32)] = []
-        var lookup: [UInt64: Int32] = [:]
-        var nodeReplacement: [Int32] = [-1]
+        var phrases: [(terms: [Int32], value: Int32)] = []
         var replacements: [[Int32]] = []
         for rule in rules where !rule.from.isEmpty {
-            var node: Int32 = 0
-            for surface in rule.from {
-                let key = PairTable.key(node, surface)
-                if let child = lookup[key] {
-                    node = child
-                } else {
-                    let child = Int32(nodeReplacement.count)
-                    nodeReplacement.append(-1)
-                    lookup[key] = child
-                    entries.append((key, child))
-                    node = child
-                }
-            }
-            if nodeReplacement[Int(node)] < 0 {
-                nodeReplacement[Int(node)] = Int32(replacements.count)
-                replacements.append(rule.to)
-            }
+            phrases.append((rule.from, Int32(replacements.count)))
+            replacements.append(rule.to)
         }
-        edges = PairTable(entries)
-        self.nodeReplacement = nodeReplacement
+        sources = PhraseTable(phrases)
         self.replacements = replacements
         firstWords = rules.compactMap(\.from.first)
     }
@@ -241,17 +221,7 @@ final class SubstitutionTrie: Sendable {
     /// The longest substitution starting at `start`: (source length, replacement index).
     @inline(__always)
     func longestMatch(_ surfaces: [Int32], from start: Int) -> (Int, Int32)? {
-        var node: Int32 = 0
-        var best: (Int, Int32)?
-        var index = start
-        while index < surfaces.count, surfaces[index] >= 0 {
-            node = edges[PairTable.key(node, surfaces[index])]
-            if node < 0 { break }
-            index += 1
-            let replacement = nodeReplacement[Int(node)]
-            if replacement >= 0 { best = (index - start, replacement) }
-        }
-        return best
+        sources.longestMatch(surfaces, from: start)
     }
 
     func replacement(_ index: Int32) -> [Int32] { replacements[Int(index)] }
