@@ -10,12 +10,16 @@ import Foundation
 /// - knowledge files not reviewed within the review age;
 /// - transcripts asserting intents or services that do not exist.
 public enum ContentLinter {
+    /// `progress` is called once per intent checked (for a progress bar over large content).
     public static func check(
-        source: BrainSource, brain: Brain, transcripts: [Transcript], today: Date, reviewAgeDays: Int
+        source: BrainSource, brain: Brain, transcripts: [Transcript], today: Date, reviewAgeDays: Int,
+        progress: () -> Void = {}
     ) -> [ContentProblem] {
         var problems: [ContentProblem] = []
         let sampler = Sampler(source: source)
-        for intent in source.intents where brain.hasIntent(intent.id.value) && intent.requires.isEmpty {
+        for intent in source.intents {
+            progress()
+            guard brain.hasIntent(intent.id.value) && intent.requires.isEmpty else { continue }
             let id = intent.id.value
             for pattern in intent.patterns {
                 guard let parsed = try? Pattern.parse(pattern.value) else { continue }

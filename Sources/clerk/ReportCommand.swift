@@ -157,7 +157,10 @@ struct ReportCommand: AsyncParsableCommand {
         var perIntent: [String: IntentStats] = [:]
         var helpful = 0
         var notHelpful = 0
+        let reading = turns.count >= 10_000 ? ProgressBar(total: turns.count) : nil
+        defer { reading?.finish() }
         for turn in turns {
+            reading?.advance()
             switch turn.outcome {
             case "feedback_helpful", "feedback_not_helpful":
                 let good = turn.outcome == "feedback_helpful"
@@ -188,7 +191,10 @@ struct ReportCommand: AsyncParsableCommand {
         var unanswered = order.compactMap { groups[$0] }.sorted { $0.count > $1.count }
         unanswered = Array(unanswered.prefix(top))
         if let brain {
+            let bar = unanswered.count >= 200 ? ProgressBar(total: unanswered.count) : nil
+            defer { bar?.finish() }
             for index in unanswered.indices {
+                bar?.advance()
                 unanswered[index].closest = brain.candidates(for: unanswered[index].example, limit: 3).map {
                     Candidate(intent: $0.intent, score: ($0.score * 100).rounded() / 100)
                 }

@@ -39,7 +39,11 @@ struct TestCommand: ParsableCommand {
         var passed = 0
         var intentsSeen = Set<String>()
         var servicesSeen = Set<String>()
+        // A progress bar on a terminal for large suites; the ok/FAIL lines go to standard output as before.
+        let bar = transcripts.count >= 200 ? ProgressBar(total: transcripts.count) : nil
+        defer { bar?.finish() }
         for transcript in transcripts {
+            bar?.advance()
             let failures = transcript.run(on: brain) { turn in
                 if let intent = turn.intent { intentsSeen.insert(intent) }
                 if let matched = turn.matchedIntent { intentsSeen.insert(matched) }
@@ -128,9 +132,12 @@ struct LintCommand: ParsableCommand {
         let (transcripts, transcriptProblems) = Transcript.loadAll(root: contentOptions.root)
         var checks: [ContentProblem] = []
         if let brain {
+            // A progress bar on a terminal, for content with thousands of intents.
+            let bar = source.intents.count >= 500 ? ProgressBar(total: source.intents.count) : nil
             checks = ContentLinter.check(
                 source: source, brain: brain, transcripts: transcripts, today: Date(),
-                reviewAgeDays: reviewAge ?? source.settings.reviewAgeDays)
+                reviewAgeDays: reviewAge ?? source.settings.reviewAgeDays, progress: { bar?.advance() })
+            bar?.finish()
         }
         let problems = (contentProblems + transcriptProblems + checks).sorted { $0.location < $1.location }
         let errors = problems.count { $0.severity == .error }
