@@ -90,9 +90,10 @@ public actor LocalLineChannel: LineChannel {
         // One person at a keyboard, or a script piping a file: no rate limit.
         settings.messagesPerSecond = 1e9
         settings.burst = 1e9
-        state = ConnectionState(conversations: conversations, settings: settings) { lines in
-            for line in lines { continuation.yield(line) }
-        }
+        state = ConnectionState(
+            conversations: conversations, settings: settings,
+            write: { lines in for line in lines { continuation.yield(line) } },
+            finish: { continuation.finish() })
     }
 
     /// Greets: the same HELLO, TOKEN and welcome lines a connection gets.

@@ -76,9 +76,10 @@ public final class LineServer: Sendable {
                         Self.lines(["ERROR too-many-connections the server is full; try again later"]))
                     return
                 }
-                var connectionState = ConnectionState(conversations: conversations, settings: settings) { lines in
-                    try await outbound.write(LineServer.lines(lines))
-                }
+                var connectionState = ConnectionState(
+                    conversations: conversations, settings: settings,
+                    write: { lines in try await outbound.write(LineServer.lines(lines)) },
+                    finish: { outbound.finish() })
                 try await connectionState.greet()
                 defer { connectionState.stopEvents() }
                 for try await frame in inbound {
@@ -185,6 +186,8 @@ struct ConnectionState {
     let conversations: Conversations
     /// Sends lines to the client, in order; suspends while the client is slow to read.
     let write: @Sendable ([String]) async throws -> Void
+    /// Closes the connection (after a goodbye).
+    let finish: @Sendable () -> Void
     let settings: LineServerSettings
     var id = ""
     var events: Task<Void, Never>?
@@ -193,10 +196,11 @@ struct ConnectionState {
 
     init(
         conversations: Conversations, settings: LineServerSettings,
-        write: @escaping @Sendable ([String]) async throws -> Void
+        write: @escaping @Sendable ([String]) async throws -> Void, finish: @escaping @Sendable () -> Void = {}
     ) {
         self.conversations = conversations
         self.write = write
+        self.finish = finish
         self.settings = settings
         tokens = settings.burst
     }
@@ -214,10 +218,16 @@ struct ConnectionState {
         events?.cancel()
         guard let stream = try? await conversations.events(of: id) else { return }
         let write = self.write
+        let finish = self.finish
         events = Task {
             for await event in stream {
                 guard !Task.isCancelled else { break }
                 try? await write(Self.lines(for: event))
+                // The conversation ended (idle): after the goodbye, the connection closes.
+                if case .ended = event {
+                    finish()
+                    break
+                }
             }
         }
     }
@@ -241,13 +251,15 @@ struct ConnectionState {
         }
         let line = text.trimmingCharacters(in: .whitespaces)
         if line.isEmpty { return true }
-        guard takeToken() else {
+        let isCommand = line.hasPrefix("/") && !line.hasPrefix("//")
+        // Messages are rate-limited; commands (/quit, /help…) are not.
+        guard isCommand || takeToken() else {
             try await error(
                 "rate-limited",
                 "too many messages; at most \(Int(settings.messagesPerSecond)) a second — this one was ignored")
             return true
         }
-        if line.hasPrefix("/") && !line.hasPrefix("//") {
+        if isCommand {
             return try await command(line)
         }
         try await turn(line.hasPrefix("//") ? String(line.dropFirst()) : line)
