@@ -13,8 +13,8 @@ struct ChatBench: AsyncParsableCommand {
         discussion: """
             Starts the line server in this process on 127.0.0.1 (content from --content, tickets in a temporary \
             SQLite file), then (1) opens --conversations connections that each send a message, wait for its END \
-            and send the next, for --seconds, and counts turns; (2) opens --connections connections and counts \
-            how many got their greeting (the open-file limit is raised to its hard limit first). Client and \
+            and send the next, for --seconds, and counts turns; (2) a second process opens --connections connections \
+            and counts how many got their greeting (the open-file limit is raised to its hard limit first). Client and \
             server share this machine, as the benchmark asks. The per-connection rate limit is lifted for (1): it \
             is a policy, not a cost.
 
@@ -38,8 +38,19 @@ struct ChatBench: AsyncParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    @Option(help: .hidden)
+    var holdOnly: Int?
+
     func run() async throws {
         raiseFileLimit()
+        if let port = holdOnly {
+            let (held, failed) = try await Self.hold(port: port, count: connections)
+            print("HELD \(held) FAILED \(failed)")
+            fflush(nil)
+            // Hold them until the parent closes our standard input.
+            _ = await Task.detached { FileHandle.standardInput.readDataToEndOfFile() }.value
+            return
+        }
         let brain = try contentOptions.loadBrain()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clerk-bench-chat-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -105,46 +116,39 @@ struct ChatBench: AsyncParsableCommand {
         for channel in channels { try? await channel.close() }
         channels.removeAll()
 
-        // 2. Connections held.
+        // 2. Connections held: opened by a second process, so that the server alone uses this process's file
+        // descriptors (a client in the same process would need as many again).
         var held = 0
         var failed = 0
+        var rss = 0.0
         if connections > 0 {
-            let greeted = shared
-            var open: [Channel] = []
-            open.reserveCapacity(connections)
-            for _ in 0..<connections {
-                // A client whose connection attempt is refused (a full accept queue) tries again, as any would.
-                var attempt = 0
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            child.arguments = ["bench", "chat", "--hold-only", "\(bound)", "--connections", "\(connections)"]
+            let output = Pipe()
+            let input = Pipe()
+            child.standardOutput = output
+            child.standardInput = input
+            try child.run()
+            // The child prints "HELD n FAILED m" once every connection was greeted (or 30 s passed), then holds
+            // them until its standard input closes.
+            let line = await Task.detached {
+                var bytes: [UInt8] = []
                 while true {
-                    do {
-                        let channel = try await ClientBootstrap(group: group)
-                            .channelInitializer { channel in
-                                channel.eventLoop.makeCompletedFuture {
-                                    try channel.pipeline.syncOperations.addHandler(
-                                        ByteToMessageHandler(LineSplitter()))
-                                    try channel.pipeline.syncOperations.addHandler(GreetingCounter(greeted: greeted))
-                                }
-                            }
-                            .connect(host: "127.0.0.1", port: bound).get()
-                        open.append(channel)
-                        break
-                    } catch {
-                        attempt += 1
-                        if attempt == 3 {
-                            failed += 1
-                            break
-                        }
-                        try await Task.sleep(for: .milliseconds(50))
-                    }
+                    let chunk = output.fileHandleForReading.readData(ofLength: 1)
+                    if chunk.isEmpty || chunk[0] == UInt8(ascii: "\n") { break }
+                    bytes.append(chunk[0])
                 }
+                return String(decoding: bytes, as: UTF8.self)
+            }.value
+            let words = line.split(separator: " ")
+            if words.count == 4 {
+                held = Int(words[1]) ?? 0
+                failed = Int(words[3]) ?? 0
             }
-            let deadline = ContinuousClock.now + .seconds(30)
-            while greeted.greeted.load(ordering: .relaxed) < open.count && ContinuousClock.now < deadline {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            held = greeted.greeted.load(ordering: .relaxed)
-            let rss = residentMegabytes()
-            for channel in open { try? await channel.close() }
+            rss = residentMegabytes()
+            try? input.fileHandleForWriting.close()
+            child.waitUntilExit()
             if json {
                 print(
                     String(
@@ -185,6 +189,44 @@ struct ChatBench: AsyncParsableCommand {
             limit.rlim_cur = limit.rlim_max
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
+    }
+
+    /// Opens `count` connections to 127.0.0.1:`port` and waits until each was greeted (at most 30 s).
+    static func hold(port: Int, count: Int) async throws -> (held: Int, failed: Int) {
+        let greeted = BenchCounters()
+        var open: [Channel] = []
+        open.reserveCapacity(count)
+        var failed = 0
+        for _ in 0..<count {
+            // A client whose connection attempt is refused (a full accept queue) tries again, as any would.
+            var attempt = 0
+            while true {
+                do {
+                    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineSplitter()))
+                                try channel.pipeline.syncOperations.addHandler(GreetingCounter(greeted: greeted))
+                            }
+                        }
+                        .connect(host: "127.0.0.1", port: port).get()
+                    open.append(channel)
+                    break
+                } catch {
+                    attempt += 1
+                    if attempt == 3 {
+                        failed += 1
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while greeted.greeted.load(ordering: .relaxed) < open.count && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return (greeted.greeted.load(ordering: .relaxed), failed)
     }
 
     private func residentMegabytes() -> Double {

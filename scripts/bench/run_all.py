@@ -267,9 +267,10 @@ def write_report(args, clerk, accented, aiml, rive, services):
     add("## Line chat protocol")
     add("")
     ch = services["chat"]
-    add("`clerk bench chat`: the line server and its clients in one process on this machine, over loopback. "
+    add("`clerk bench chat`: the line server and its clients on this machine, over loopback. "
         "%d connections each send a message, wait for its `END` and send the next, for %.0f s (per-connection "
-        "rate limit lifted: it is a policy, not a cost); then %s connections are opened and held." % (
+        "rate limit lifted: it is a policy, not a cost), client and server in one process; then a second process "
+        "opens and holds %s connections." % (
             ch["conversations"], ch["seconds"], format(ch.get("connections_attempted", 0), ",")))
     add("")
     add("| measure | value | goal |")
