@@ -283,16 +283,7 @@ final class ChatSession: @unchecked Sendable {
     private func interactiveLoop(_ deliver: (String) -> Bool) {
         print(renderer.dim("Type a message, a number to pick a suggestion, /help for commands, /quit to leave."))
         ChatSession.submitted = nil
-        rl_callback_handler_install("you> ") { raw in
-            guard let raw else {
-                ChatSession.submitted = .some(nil)
-                return
-            }
-            let line = String(cString: raw)
-            if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(raw) }
-            free(raw)
-            ChatSession.submitted = .some(line)
-        }
+        Self.installPrompt()
         defer { rl_callback_handler_remove() }
         while !lock.withLock({ closed }) {
             var fds = [
@@ -316,18 +307,23 @@ final class ChatSession: @unchecked Sendable {
                     rl_callback_handler_remove()
                     _ = deliver(line)
                     waitForTurn()
-                    rl_callback_handler_install("you> ") { raw in
-                        guard let raw else {
-                            ChatSession.submitted = .some(nil)
-                            return
-                        }
-                        let line = String(cString: raw)
-                        if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(raw) }
-                        free(raw)
-                        ChatSession.submitted = .some(line)
-                    }
+                    Self.installPrompt()
                 }
             }
+        }
+    }
+
+    /// Shows the prompt; a submitted line (or nil at end of input) lands in ``submitted``.
+    private static func installPrompt() {
+        rl_callback_handler_install("you> ") { raw in
+            guard let raw else {
+                ChatSession.submitted = .some(nil)
+                return
+            }
+            let line = String(cString: raw)
+            if !line.trimmingCharacters(in: .whitespaces).isEmpty { add_history(raw) }
+            free(raw)
+            ChatSession.submitted = .some(line)
         }
     }
 
