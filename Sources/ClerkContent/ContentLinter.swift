@@ -6,6 +6,8 @@ import Foundation
 /// - a pattern whose own sample message ("how much is a passport" for `how much is a {service}`) is answered by
 ///   another intent: shadowed by a more specific pattern, or clashing with an equally specific one;
 /// - an example that another intent's pattern answers;
+/// - an example the example scorer would give to another intent if it were not listed (cross-validated, with
+///   the scores);
 /// - concepts nothing uses; services no intent can answer from;
 /// - knowledge files not reviewed within the review age;
 /// - transcripts asserting intents or services that do not exist.
@@ -60,6 +62,8 @@ public enum ContentLinter {
                         severity: .warning))
             }
         }
+
+        problems += scorerConfusions(source: source, brain: brain)
 
         // Concepts: used in a pattern, or naming a variant of a service field.
         let patternText = source.intents.flatMap { $0.patterns.map(\.value) }.joined(separator: " ")
@@ -135,6 +139,61 @@ public enum ContentLinter {
         }
         return problems
     }
+
+    /// Folds for ``scorerConfusions(source:brain:)``: every `folds`-th example of each intent is held out together.
+    static let folds = 5
+
+    /// Examples the scorer would give to another intent if they were not listed: each example is held out (with a
+    /// fifth of every intent's examples, so five brains are compiled, not one per example) and the brain built
+    /// from the rest scores it, the way it scores a citizen's message that no example repeats. An example whose
+    /// best intent is another one, with a confidence that would make that intent the answer or the first
+    /// suggestion, is reported with both scores: the two intents' examples overlap, and citizens who write like
+    /// it may get the other answer. Examples a pattern answers are not checked: the pattern decides them.
+    static func scorerConfusions(source: BrainSource, brain: Brain) -> [ContentProblem] {
+        struct HeldOut {
+            var intent: String
+            var example: Located<String>
+        }
+        let clarify = source.settings.clarifyThreshold
+        var foldsOut = [[HeldOut]](repeating: [], count: folds)
+        var trimmed = [BrainSource](repeating: source, count: folds)
+        for (index, intent) in source.intents.enumerated() where !intent.examples.isEmpty {
+            guard brain.hasIntent(intent.id.value) && intent.requires.isEmpty else { continue }
+            for (position, example) in intent.examples.enumerated() {
+                // Decided by a pattern (the intent's own, or another's, which the check above reports): the
+                // scorer never sees it.
+                let turn = brain.reply(to: example.value, in: ConversationState())
+                if case .answer(_, _, .pattern) = turn.outcome { continue }
+                foldsOut[position % folds].append(HeldOut(intent: intent.id.value, example: example))
+            }
+            for fold in 0..<folds {
+                trimmed[fold].intents[index].examples = intent.examples.enumerated()
+                    .filter { $0.offset % folds != fold }.map(\.element)
+            }
+        }
+        var problems: [ContentProblem] = []
+        for fold in 0..<folds where !foldsOut[fold].isEmpty {
+            guard let foldBrain = Brain.compile(trimmed[fold]).brain else { continue }
+            for held in foldsOut[fold] {
+                let candidates = foldBrain.candidates(for: held.example.value, limit: 12)
+                guard let best = candidates.first, best.intent != held.intent, best.score >= clarify else { continue }
+                let own = candidates.first { $0.intent == held.intent }
+                let ownText =
+                    own.map { "'\(held.intent)' \(format($0.score))" }
+                    ?? "'\(held.intent)' below \(format(candidates.last?.score ?? 0))"
+                problems.append(
+                    ContentProblem(
+                        held.example.location,
+                        "the scorer gives this example of '\(held.intent)' to '\(best.intent)' when it is not listed "
+                            + "('\(best.intent)' \(format(best.score)), \(ownText)): messages written like it may get "
+                            + "the other answer; reword it, or add examples or a pattern that tell the two apart",
+                        severity: .warning))
+            }
+        }
+        return problems
+    }
+
+    private static func format(_ score: Double) -> String { String(format: "%.2f", score) }
 
     private static func isAsk(_ turn: Turn) -> Bool {
         if case .ask = turn.outcome { return true }

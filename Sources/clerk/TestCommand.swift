@@ -104,7 +104,8 @@ struct LintCommand: ParsableCommand {
         discussion: """
             Reports every problem at once as file:line:column: severity: message. Besides what loading checks, it \
             warns about patterns that another intent's pattern shadows or clashes with (with a sample message), \
-            examples another intent answers, unused concepts, knowledge files past their review age, and \
+            examples another intent's pattern answers, examples the scorer would give to another intent if they \
+            were not listed (with both scores), unused concepts, knowledge files past their review age, and \
             transcripts that name unknown intents or services. An intent with errors is left out and the other \
             checks still run. Exit status 1 on errors; warnings fail only with --strict.
 

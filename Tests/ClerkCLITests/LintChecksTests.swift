@@ -26,6 +26,17 @@ private let plantedFiles = [
     - id: badfield
       patterns: ["when is {service} ready"]
       reply: "{service.ready_on}"
+    - id: bins
+      patterns: ["bin collection"]
+      examples: ["when are the bins emptied", "my bin was not emptied", "bins collected on monday"]
+      reply: "Bins go out on Mondays."
+    - id: glass
+      patterns: ["glass recycling"]
+      examples:
+        - where can i recycle glass
+        - bottle bank location
+        - when are the bins emptied on monday
+      reply: "Bottle banks are at every supermarket."
     """,
     "intents/concepts.yaml": """
     colour: [red, blue]
@@ -62,6 +73,8 @@ private let plantedFiles = [
         "intents/city.yaml:11:15: warning: this pattern clashes with 'fees'",
         // An example another intent's pattern answers.
         "intents/city.yaml:18:15: warning: this example of 'parking' is answered by 'library.hours'",
+        // An example that, left out, the scorer gives to another intent, with both scores.
+        "intents/city.yaml:32:7: warning: the scorer gives this example of 'glass' to 'bins' when it is not listed ('bins' ",
         // A concept nothing uses.
         "intents/concepts.yaml:1:1: warning: concept 'colour' is not used",
         // A stale knowledge file.
