@@ -1,5 +1,6 @@
 import ClerkEngine
 import Foundation
+import Synchronization
 
 /// Turns a content folder into a ``BrainSource`` and the list of every problem found in it.
 ///
@@ -24,10 +25,35 @@ import Foundation
 /// - block text (`|` or `>`): the first non-blank character of the first content line.
 public struct ContentLoader: Sendable {
     public let root: URL
+    let cache: ParseCache?
 
-    /// - Parameter root: the content folder, containing `intents/` and optionally `config/`.
-    public init(root: URL) {
+    /// - Parameters:
+    ///   - root: the content folder, containing `intents/` and optionally `config/`.
+    ///   - cache: parsed intent files kept from an earlier load (the server's hot reload keeps one), so a file
+    ///     whose text has not changed is not parsed again.
+    public init(root: URL, cache: ParseCache? = nil) {
         self.root = root
+        self.cache = cache
+    }
+
+    /// Intent files as parsed at an earlier load, by path, reused while their text is the same.
+    public final class ParseCache: Sendable {
+        typealias Parsed = (intents: [IntentDefinition], problems: [ContentProblem])
+        private let entries = Mutex<[String: (text: String, parsed: Parsed)]>([:])
+
+        public init() {}
+
+        func parse(_ text: String, path: String) -> Parsed {
+            if let entry = entries.withLock({ $0[path] }), entry.text == text { return entry.parsed }
+            let parsed = IntentFileParser.parse(yaml: text, file: path)
+            entries.withLock { $0[path] = (text, parsed) }
+            return parsed
+        }
+
+        /// Forgets files that are gone.
+        func keep(only paths: Set<String>) {
+            entries.withLock { entries in entries = entries.filter { paths.contains($0.key) } }
+        }
     }
 
     /// Snowball language names accepted in `config/engine.yaml`.
@@ -41,6 +67,7 @@ public struct ContentLoader: Sendable {
         let folder = root.appendingPathComponent("intents", isDirectory: true)
         if isDirectory(folder) {
             var intentFiles = 0
+            var intentTexts: [(text: String, path: String)] = []
             for name in listing(of: folder, problems: &problems) {
                 let path = "intents/\(name)"
                 let base = (name as NSString).deletingPathExtension
@@ -59,10 +86,19 @@ public struct ContentLoader: Sendable {
                     problems += result.problems
                 default:
                     intentFiles += 1
-                    let result = IntentFileParser.parse(yaml: text, file: path)
-                    source.intents += result.intents
-                    problems += result.problems
+                    intentTexts.append((text, path))
                 }
+            }
+            // Intent files are independent of each other: parse them on every core (those changed since the
+            // last load, with a cache), keep their order.
+            let cache = self.cache
+            cache?.keep(only: Set(intentTexts.map(\.path)))
+            let parsed = intentTexts.concurrentMap {
+                cache?.parse($0.text, path: $0.path) ?? IntentFileParser.parse(yaml: $0.text, file: $0.path)
+            }
+            for result in parsed {
+                source.intents += result.intents
+                problems += result.problems
             }
             if intentFiles == 0 {
                 problems.append(
@@ -250,5 +286,19 @@ public struct ContentLoader: Sendable {
             }
         }
         return SourceLocation(file: file, line: line, column: column)
+    }
+}
+
+extension Array where Element: Sendable {
+    /// `map` with the elements transformed concurrently, on as many threads as there are cores; the results
+    /// keep the elements' order.
+    func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
+        guard count > 1 else { return map(transform) }
+        let results = Mutex([T?](repeating: nil, count: count))
+        DispatchQueue.concurrentPerform(iterations: count) { index in
+            let value = transform(self[index])
+            results.withLock { $0[index] = value }
+        }
+        return results.withLock { $0.map { $0! } }
     }
 }

@@ -32,4 +32,28 @@ public enum NeutralBrain {
         }
         return BrainSource(intents: intents)
     }
+
+    /// The same intents as editable intent files (the format of `intents/*.yaml`), `perFile` intents to a file,
+    /// named `NAME-001.yaml`, `NAME-002.yaml`, … in order: what an editor of a brain this large would keep.
+    public static func intentFiles(_ source: BrainSource, name: String, perFile: Int) -> [(name: String, text: String)]
+    {
+        let size = max(1, perFile)
+        let count = (source.intents.count + size - 1) / size
+        let digits = max(3, String(count).count)
+        return stride(from: 0, to: source.intents.count, by: size).enumerated().map { number, start in
+            let intents = source.intents[start..<min(start + size, source.intents.count)]
+            var lines = [
+                "# Converted by `clerk import brain` from a benchmark brain: intents \(start + 1)–\(start + intents.count)."
+            ]
+            for intent in intents {
+                lines.append("")
+                lines.append("- id: \(TrainingSet.quoted(intent.id.value))")
+                lines.append("  patterns:")
+                for pattern in intent.patterns { lines.append("    - \(TrainingSet.quoted(pattern.value))") }
+                if let reply = intent.replies.first { lines.append("  reply: \(TrainingSet.quoted(reply.value))") }
+            }
+            let padded = String(repeating: "0", count: digits - String(number + 1).count) + String(number + 1)
+            return ("\(name)-\(padded).yaml", lines.joined(separator: "\n") + "\n")
+        }
+    }
 }

@@ -82,8 +82,14 @@ struct NodeReader {
     }
 
     static func isEmpty(_ scalar: Node.Scalar) -> Bool {
-        let trimmed = scalar.string.trimmingCharacters(in: .whitespacesAndNewlines)
-        return trimmed.isEmpty || (scalar.style == .plain && trimmed == "~")
+        var blank = true
+        var tilde = 0
+        for unit in scalar.string.unicodeScalars where !unit.properties.isWhitespace {
+            blank = false
+            tilde += unit == "~" ? 1 : 2
+            if tilde > 1 { return false }
+        }
+        return blank || (scalar.style == .plain && tilde == 1)
     }
 
     /// A non-empty text; anything else is reported with `hint` (how to write it) and gives nil.

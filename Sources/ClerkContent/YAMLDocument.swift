@@ -33,7 +33,7 @@ struct YAMLDocument {
         self.file = file
         scalars = Array(yaml.unicodeScalars)
         lineStarts = Self.lineStarts(of: scalars)
-        compose()
+        compose(yaml)
     }
 
     // MARK: Locations
@@ -112,11 +112,13 @@ struct YAMLDocument {
 
     // MARK: Composing
 
-    private mutating func compose() {
+    private mutating func compose(_ original: String) {
+        var text = original
         while true {
-            let text = String(String.UnicodeScalarView(scalars))
             do {
-                root = try Yams.compose(yaml: text)
+                // Every scalar stays a text (the readers parse numbers and dates themselves): the basic resolver
+                // spares the regular expressions of the default one.
+                root = try Yams.compose(yaml: text, .basic)
                 return
             } catch YamlError.duplicatedKeysInMapping(let duplicates, let context) {
                 let key = duplicates.first ?? "?"
@@ -127,6 +129,7 @@ struct YAMLDocument {
                     let placeholderText = String(
                         String.UnicodeScalarView(Array(repeating: placeholder, count: range.count)))
                     repeatedKeys[placeholderText] = RepeatedKey(original: key, first: first)
+                    text = String(String.UnicodeScalarView(scalars))
                     continue
                 }
                 problems.append(

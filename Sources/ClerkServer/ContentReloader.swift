@@ -13,6 +13,8 @@ public actor ContentReloader {
     let brains: BrainStore
     let logger: Logger
     private var signature: [String: Date] = [:]
+    /// Intent files parsed at the last reload: an edit to one file re-reads only that one.
+    private let parsed = ContentLoader.ParseCache()
 
     public init(root: URL, brains: BrainStore, logger: Logger) {
         self.root = root
@@ -26,7 +28,8 @@ public actor ContentReloader {
         let start = ContinuousClock.now
         let root = self.root
         signature = Self.signature(of: root)
-        let (brain, problems) = await Task.detached { ContentLoader(root: root).compile() }.value
+        let parsed = self.parsed
+        let (brain, problems) = await Task.detached { ContentLoader(root: root, cache: parsed).compile() }.value
         let elapsed = ContinuousClock.now - start
         let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         let errors = problems.filter { $0.severity == .error }

@@ -7,7 +7,7 @@ struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
         abstract: "Turn data from elsewhere into editable content.",
-        subcommands: [JSONLImport.self]
+        subcommands: [JSONLImport.self, BrainImport.self]
     )
 }
 
@@ -78,5 +78,64 @@ struct JSONLImport: ParsableCommand {
                 + (training.skippedOutOfScope > 0 ? " (\(training.skippedOutOfScope) out-of-scope lines left out)" : "")
         )
         if todo > 0 { print("\(todo) replies are marked TODO: write them before serving this content") }
+    }
+}
+
+struct BrainImport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "brain",
+        abstract: "Write a benchmark brain (brain.json of shared/bench/gen_brain.py) as a content folder.",
+        discussion: """
+            Writes the brain's intents as intent files of --per-file intents each under OUT/intents/, so the \
+            same brain can be served, reloaded and linted as content (`clerk bench reload` times its hot reload).
+
+            Example:
+              clerk import brain /tmp/brains/N10000/brain.json --out /tmp/brains/N10000/content
+            """
+    )
+
+    @Argument(help: "The brain.json file to read.")
+    var file: String
+
+    @Option(help: "The content folder to write (its intents/ folder is created).")
+    var out: String
+
+    @Option(help: "Intents per intent file.")
+    var perFile = 500
+
+    @Flag(help: "Replace intent files that exist.")
+    var force = false
+
+    func validate() throws {
+        guard perFile > 0 else { throw ValidationError("--per-file must be at least 1") }
+    }
+
+    func run() throws {
+        let source: BrainSource
+        do {
+            source = try NeutralBrain.load(URL(fileURLWithPath: file))
+        } catch {
+            printError("error: cannot read \(file) as a benchmark brain: \(error)")
+            throw ExitCode(1)
+        }
+        let folder = URL(fileURLWithPath: out).appendingPathComponent("intents")
+        let files = NeutralBrain.intentFiles(source, name: "synthetic", perFile: perFile)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for item in files {
+                let url = folder.appendingPathComponent(item.name)
+                if FileManager.default.fileExists(atPath: url.path) && !force {
+                    printError("error: \(url.path) already exists; add --force to replace it")
+                    throw ExitCode(1)
+                }
+                try Data(item.text.utf8).write(to: url)
+            }
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("error: cannot write to \(folder.path): \(error.localizedDescription)")
+            throw ExitCode(1)
+        }
+        print("wrote \(files.count) intent files with \(source.intents.count) intents to \(folder.path)")
     }
 }

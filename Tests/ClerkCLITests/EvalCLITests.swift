@@ -118,3 +118,49 @@ private func dataFolder() throws -> ContentFolder {
         ["import", "jsonl", "train.jsonl", "--out", "intents/mine.yaml", "--force"], in: folder.root)
     #expect(forced.status == 0, "\(forced)")
 }
+
+// MARK: - import brain, bench reload
+
+@Test func aBenchmarkBrainImportedAsContentAnswersAsTheBrainDoesAndReloads() async throws {
+    let brain = """
+        [
+        {"id": "I00001", "patterns": [["how", "much", "is", "[a]", "fishing", "licence"], ["fishing", "licence", "*"]], "reply": "I00001: fees {see site}"},
+        {"id": "I00002", "patterns": [["renew", "[my]", "dog", "\\"tag\\""]], "reply": "I00002: renew"},
+        {"id": "I00003", "patterns": [["report", "a", "pothole"]], "reply": "I00003: report"}
+        ]
+        """
+    let folder = try ContentFolder(["brain.json": brain])
+    defer { folder.remove() }
+    let run = try await clerk(
+        ["import", "brain", "brain.json", "--out", "content", "--per-file", "2"], in: folder.root)
+    #expect(run.status == 0, "\(run)")
+    #expect(run.stdout.contains("wrote 2 intent files with 3 intents"), "\(run)")
+    let files = try FileManager.default.contentsOfDirectory(
+        atPath: folder.root.appendingPathComponent("content/intents").path)
+    #expect(files.sorted() == ["synthetic-001.yaml", "synthetic-002.yaml"])
+
+    let lint = try await clerk(["lint", "--strict", "--content", "content"], in: folder.root)
+    #expect(lint.status == 0, "\(lint)")
+    let answer = try await clerk(["explain", "how much is a fishing licence", "--content", "content"], in: folder.root)
+    #expect(answer.stdout.contains("Decision: answer I00001"), "\(answer)")
+    #expect(answer.stdout.contains("I00001: fees {see site}"), "braces in a reply are text: \(answer)")
+    let quoted = try await clerk(["explain", "renew my dog \"tag\"", "--content", "content"], in: folder.root)
+    #expect(quoted.stdout.contains("Decision: answer I00002"), "\(quoted)")
+
+    let again = try await clerk(["import", "brain", "brain.json", "--out", "content"], in: folder.root)
+    #expect(again.status == 1 && again.stderr.contains("already exists; add --force"), "\(again)")
+
+    // The reload benchmark edits a file, reloads through the server's reloader, and puts the file back.
+    let before = try String(
+        contentsOf: folder.root.appendingPathComponent("content/intents/synthetic-001.yaml"), encoding: .utf8)
+    let bench = try await clerk(
+        ["bench", "reload", "--content", "content", "--passes", "2", "--json"], in: folder.root)
+    #expect(bench.status == 0, "\(bench)")
+    let object = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
+    #expect(object?["intents"] as? Int == 3, "\(bench)")
+    #expect((object?["reload_s"] as? Double ?? -1) >= 0, "\(bench)")
+    #expect((object?["saved_to_swapped_s"] as? Double ?? -1) > 0, "\(bench)")
+    let after = try String(
+        contentsOf: folder.root.appendingPathComponent("content/intents/synthetic-001.yaml"), encoding: .utf8)
+    #expect(after == before)
+}

@@ -130,3 +130,39 @@ private func at(_ file: String, _ line: Int, _ column: Int) -> ClerkEngine.Sourc
     #expect(source.settings == PolicySettings())
     #expect(source.language == "english")
 }
+
+@Test func aLoaderWithACacheSeesEditedAddedAndRemovedIntentFiles() throws {
+    let folder = try ContentFolder([
+        "intents/a.yaml": "- id: a.one\n  patterns: [a]\n  reply: A\n",
+        "intents/b.yaml": "- id: b.one\n  patterns: [b]\n  reply: B\n",
+    ])
+    let cache = ContentLoader.ParseCache()
+    let first = ContentLoader(root: folder.root, cache: cache).loadSource()
+    #expect(first.source.intents.map(\.id.value) == ["a.one", "b.one"])
+
+    // An edit to one file, a new file with an error, and a file removed: the next load sees all three.
+    try folder.write(Data("- id: b.two\n  patterns: [b]\n  reply: B2\n".utf8), to: "intents/b.yaml")
+    try folder.write(Data("- id: c.one\n  patterns: [\"~nothing\"]\n  reply: C\n".utf8), to: "intents/c.yaml")
+    try FileManager.default.removeItem(at: folder.root.appendingPathComponent("intents/a.yaml"))
+    let second = ContentLoader(root: folder.root, cache: cache).loadSource()
+    #expect(second.source.intents.map(\.id.value) == ["b.two", "c.one"])
+    #expect(second.source.intents.first?.replies.map(\.value) == ["B2"])
+    #expect(second.source == ContentLoader(root: folder.root).loadSource().source)
+
+    // The problems of an unchanged file are reported again from the cache.
+    let (_, problems) = ContentLoader(root: folder.root, cache: cache).compile()
+    #expect(problems.map(\.location) == [at("intents/c.yaml", 2, 15)], "\(problems)")
+}
+
+@Test func manyIntentFilesLoadInSortedOrderWhateverCoreParsedThem() throws {
+    var files: [String: String] = [:]
+    for number in 0..<40 {
+        let name = String(format: "f%02d", number)
+        files["intents/\(name).yaml"] =
+            "- id: \(name).x\n  patterns: [\(name) x]\n  reply: X\n- id: \(name).y\n  patterns: [\(name) y]\n  reply: Y\n"
+    }
+    let (source, problems) = try ContentFolder(files).load()
+    #expect(problems.isEmpty)
+    #expect(
+        source.intents.map(\.id.value) == (0..<40).flatMap { n in ["x", "y"].map { String(format: "f%02d.", n) + $0 } })
+}
