@@ -7,7 +7,9 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Clerk on benchmark data.",
-        subcommands: [EngineBench.self, ContentBench.self, TicketsBench.self, ChatBench.self, HTTPBench.self, ReloadBench.self]
+        subcommands: [
+            EngineBench.self, ContentBench.self, TicketsBench.self, ChatBench.self, HTTPBench.self, ReloadBench.self,
+        ]
     )
 }
 
