@@ -107,6 +107,18 @@ def measure_services(args, clerk):
     """The Example City content, ticket writes, the line protocol and the HTTP endpoint."""
     results = {}
     results["content"] = json.loads(run(pinned([clerk, "bench", "content", "--json"], args.cpu), cwd=ROOT))
+    # Hot reload: a copy of the Example City content, and the largest synthetic brain written as content files.
+    import shutil
+    city = os.path.join(args.work, "example-city")
+    shutil.rmtree(city, ignore_errors=True)
+    for folder in ["intents", "knowledge", "config"]:
+        shutil.copytree(os.path.join(ROOT, folder), os.path.join(city, folder))
+    results["reload_city"] = json.loads(run([clerk, "bench", "reload", "--content", city, "--json"]))
+    largest = max(args.sizes)
+    synthetic = os.path.join(args.work, "N%d" % largest, "content")
+    run([clerk, "import", "brain", os.path.join(args.work, "N%d" % largest, "brain.json"), "--out", synthetic,
+         "--force"])
+    results["reload_synthetic"] = json.loads(run([clerk, "bench", "reload", "--content", synthetic, "--json"]))
     for mode in ["full", "normal"]:
         results["tickets_sqlite_" + mode] = json.loads(
             run([clerk, "bench", "tickets", "--synchronous", mode, "--count", "20000", "--json"], cwd=ROOT))
@@ -245,6 +257,24 @@ def write_report(args, clerk, accented, aiml, rive, services):
     add("| %.3f | %.1f | %s | %.2f | %.2f |" % (c["compile_s"], c["resident_mb"], format(int(c["turns_per_s"]), ","),
                                               c["p50_us"], c["p99_us"]))
     add("")
+    add("## Hot reload")
+    add("")
+    add("`clerk bench reload`: the content loaded as `clerk serve` loads it; then, 5 times, one intent file saved "
+        "with an edited reply and reloaded through the server's own reloader (files read, those changed parsed "
+        "again, the brain compiled and swapped in; both cores). *Saved to swapped* adds the file watcher "
+        "(it looks every 150 ms, then waits 50 ms for an editor to finish saving). The %s-intent synthetic brain is "
+        "written as content files by `clerk import brain` (500 intents a file). Goal: ≤ 0.5 s for the "
+        "synthetic brain." % format(max(args.sizes), ","))
+    add("")
+    add("| content | intents | reload after an edit, best / median s | reading every file uncached s | "
+        "compiling s | saved to swapped, median s | resident MB |")
+    add("|---|---|---|---|---|---|---|")
+    for name, key in [("Example City", "reload_city"), ("synthetic", "reload_synthetic")]:
+        r = services[key]
+        add("| %s | %s | %.3f / %.3f | %.3f | %.3f | %.3f | %.1f |" % (
+            name, format(r["intents"], ","), r["reload_s"], r["reload_median_s"], r["read_all_s"], r["compile_s"],
+            r["saved_to_swapped_s"], r["resident_mb"]))
+    add("")
     add("## Ticket writes")
     add("")
     add("`clerk bench tickets`: 20,000 tickets created by concurrent callers, each returning only once its ticket is "
@@ -302,6 +332,8 @@ def write_report(args, clerk, accented, aiml, rive, services):
     add("```sh")
     add("python3 scripts/bench/run_all.py            # everything above, rewrites this file")
     add(".build/release/clerk bench content          # the Example City content")
+    add(".build/release/clerk bench reload --content DIR   # hot reload of a content folder")
+    add(".build/release/clerk import brain /tmp/clerk-bench/N10000/brain.json --out /tmp/clerk-bench/N10000/content")
     add(".build/release/clerk bench tickets --synchronous full|normal [--store postgres://…]")
     add(".build/release/clerk bench chat             # line protocol: turns/s and connections held")
     add(".build/release/clerk bench http             # HTTP endpoint beside a bare echo route (needs wrk)")
