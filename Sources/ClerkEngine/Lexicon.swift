@@ -60,8 +60,10 @@ final class Lexicon: Sendable {
     func analyze(_ message: String, scratch: Scratch, trace: Trace?) {
         tokenizer.tokenize(message, into: scratch.tokens)
         let tokens = scratch.tokens
-        scratch.preSurfaces.removeAll(keepingCapacity: true)
-        scratch.preTerms.removeAll(keepingCapacity: true)
+        if !scratch.preSurfaces.isEmpty || !scratch.preTerms.isEmpty {
+            scratch.preSurfaces.removeAll(keepingCapacity: true)
+            scratch.preTerms.removeAll(keepingCapacity: true)
+        }
         let utterance = scratch.utterance
         utterance.removeAll()
         tokens.withStorage { folded, spans in
@@ -70,7 +72,7 @@ final class Lexicon: Sendable {
             var mayRewrite = false
             for span in spans {
                 let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
-                let (surface, term, reading) = read(bytes, kind: span.kind, scratch)
+                let (surface, term, reading) = read(bytes, hash: span.hash, kind: span.kind, scratch)
                 utterance.append(
                     term: term, surface: surface, kind: span.kind, text: bytes,
                     original: (span.originalStart, span.originalEnd))
@@ -103,14 +105,15 @@ final class Lexicon: Sendable {
         }
     }
 
-    /// Maps one folded token to (surface, term).
+    /// Maps one folded token to (surface, term). `hash`: the token's ``ByteTable/hash(_:)`` if the tokenizer
+    /// worked it out, else 0.
     @inline(__always)
     private func read(
-        _ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch
+        _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64 = 0, kind: TokenKind, _ scratch: Scratch
     )
         -> (Int32, Int32, Reading)
     {
-        if let surface = surfaces.index(of: bytes) {
+        if let surface = surfaces.index(of: bytes, hash: hash != 0 ? hash : ByteTable.hash(bytes)) {
             return (surface, surfaceTerm[Int(surface)], kind.isProtected ? .protected(kind) : .known)
         }
         if kind.isProtected {

@@ -361,7 +361,7 @@ extension Brain {
                 return askService(intent, offering: groups[0], values: given, state: next, trace: trace)
             }
         }
-        if service == nil, let id = given["service"], let index = serviceIndex[id] {
+        if service == nil, !given.isEmpty, let id = given["service"], let index = serviceIndex[id] {
             service = index
             serviceSource = "given earlier"
         }
