@@ -6,7 +6,7 @@ import ClerkText
 /// Part of a turn's scratch space: reused between turns, so analysing a message allocates nothing once warm.
 final class Utterance {
     /// What is known of one token besides its term.
-    struct Item {
+    struct Item: BitwiseCopyable {
         /// Vocabulary (surface) id, or -1.
         var surface: Int32
         var kind: TokenKind
@@ -20,7 +20,7 @@ final class Utterance {
 
     /// Term id per token, or -1 for a word the brain does not know.
     var terms: [Int32] = []
-    var items: [Item] = []
+    var items = RawArray<Item>(capacity: 32)
     /// The folded text of every token, back to back.
     var bytes = RawArray<UInt8>(capacity: 256)
     /// Services and variants the message names (see ``Brain/recognizeEntities(_:)``).
@@ -30,14 +30,16 @@ final class Utterance {
 
     init() {
         terms.reserveCapacity(32)
-        items.reserveCapacity(32)
     }
 
-    deinit { bytes.release() }
+    deinit {
+        items.release()
+        bytes.release()
+    }
 
     func removeAll() {
         terms.removeAll(keepingCapacity: true)
-        items.removeAll(keepingCapacity: true)
+        items.removeAll()
         bytes.removeAll()
         if !mentions.isEmpty { mentions.removeAll(keepingCapacity: true) }
     }

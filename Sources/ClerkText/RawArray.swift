@@ -38,13 +38,13 @@ public struct RawArray<Element: BitwiseCopyable> {
 
     @inlinable public mutating func removeAll() { storedCount = 0 }
 
-    @inlinable public mutating func append(_ element: Element) {
+    @inlinable @inline(__always) public mutating func append(_ element: Element) {
         if storedCount == capacity { grow(to: storedCount + 1) }
         base[storedCount] = element
         storedCount += 1
     }
 
-    @inlinable public mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
+    @inlinable @inline(__always) public mutating func append(contentsOf elements: UnsafeBufferPointer<Element>) {
         guard let source = elements.baseAddress else { return }
         if storedCount + elements.count > capacity { grow(to: storedCount + elements.count) }
         (base + storedCount).initialize(from: source, count: elements.count)
@@ -52,13 +52,13 @@ public struct RawArray<Element: BitwiseCopyable> {
     }
 
     /// Makes room for `extra` more elements and returns where they go; ``commit(_:)`` then counts them in.
-    @inlinable public mutating func reserveTail(_ extra: Int) -> UnsafeMutablePointer<Element> {
+    @inlinable @inline(__always) public mutating func reserveTail(_ extra: Int) -> UnsafeMutablePointer<Element> {
         if storedCount + extra > capacity { grow(to: storedCount + extra) }
         return base + storedCount
     }
 
     /// Counts in `extra` elements written at ``reserveTail(_:)``.
-    @inlinable public mutating func commit(_ extra: Int) {
+    @inlinable @inline(__always) public mutating func commit(_ extra: Int) {
         precondition(storedCount + extra <= capacity, "RawArray commit beyond reserved space")
         storedCount += extra
     }
