@@ -40,7 +40,9 @@ public struct Tokenizer: Sendable {
 
     private func scan(_ b: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
         let n = b.count
-        let hasAt = b.contains(UInt8(ascii: "@"))
+        // Whether the message has an '@' (e-mail addresses are only looked for then); found out the first time
+        // a protected token is possible, which most messages never need.
+        var hasAtKnown: Bool?
         var i = 0
         while i < n {
             let c = b[i]
@@ -72,16 +74,17 @@ public struct Tokenizer: Sendable {
                 }
                 j += 1
             }
-            // Protected tokens start with an ASCII letter or digit. One that starts with a letter (a reference,
-            // a web address) has '-', ':' or '.' right after its first run of letters and digits, and an e-mail
-            // address needs '@': a plain ASCII word followed by anything else cannot be one.
-            if isAlnum(c)
-                && (!ascii || isDigit(c) || hasAt || (j < n && mayContinueProtected(b[j]))),
-                let (end, kind) = ProtectedToken.recognise(b, at: i, hasAt: hasAt)
-            {
-                appendProtected(b, i..<end, kind: kind, into: buffer)
-                i = end
-                continue
+            // Protected tokens start with an ASCII letter or digit. One that starts with a letter has one of
+            // - : . (a reference, a web address) or @ . _ % + - (an e-mail address) right after its first run of
+            // letters and digits: a plain ASCII word followed by anything else cannot be one.
+            if isAlnum(c) && (!ascii || isDigit(c) || (j < n && mayContinueProtected(b[j]))) {
+                let hasAt = hasAtKnown ?? b.contains(UInt8(ascii: "@"))
+                hasAtKnown = hasAt
+                if let (end, kind) = ProtectedToken.recognise(b, at: i, hasAt: hasAt) {
+                    appendProtected(b, i..<end, kind: kind, into: buffer)
+                    i = end
+                    continue
+                }
             }
             if ascii {
                 appendASCII(b, i..<j, into: buffer)
@@ -243,7 +246,12 @@ public struct Tokenizer: Sendable {
 @inline(__always) func isLetterOrHigh(_ c: UInt8) -> Bool { isLetter(c) || c >= 0x80 }
 /// Whether a protected token can go on past this byte (see `ProtectedToken`).
 @inline(__always) func mayContinueProtected(_ c: UInt8) -> Bool {
-    c == UInt8(ascii: "-") || c == UInt8(ascii: ":") || c == UInt8(ascii: ".")
+    switch c {
+    case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "@"), UInt8(ascii: "_"),
+        UInt8(ascii: "%"), UInt8(ascii: "+"):
+        true
+    default: false
+    }
 }
 
 /// Tells word characters (letters, marks, digits, and the typographic apostrophe) from separators among
