@@ -127,7 +127,9 @@ final class Lexicon: Sendable {
     }
 
     /// Reads a word the vocabulary does not hold: without its apostrophes, by its stem, or corrected.
-    private func readUnknown(_ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch)
+    private func readUnknown(
+        _ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch
+    )
         -> (Int32, Int32, Reading)
     {
         // "citizen's" → "citizen"; "o'brien" → "obrien".
