@@ -25,17 +25,21 @@ extension PatternTrie {
         return arena.withUnsafeBufferPointer { arena in
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
-                    intentRequires.withUnsafeBufferPointer { requires -> PatternMatch? in
-                        var search = Search(
-                            trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
-                            intentRequires: requires, contextMask: contextMask, intentService: intentService,
-                            active: active,
-                            urgentIntents: urgentIntents.isEmpty
-                                ? [Bool](repeating: false, count: intentRequires.count) : urgentIntents,
-                            scratch: scratch, trace: trace)
-                        search.visit(0, 0)
-                        guard search.best >= 0 else { return nil }
-                        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                    intentRequires.withUnsafeBufferPointer { requires in
+                        intentService.withUnsafeBufferPointer { intentService in
+                            active.withUnsafeBufferPointer { active in
+                                urgentIntents.withUnsafeBufferPointer { urgentIntents -> PatternMatch? in
+                                    var search = Search(
+                                        trie: self, arena: arena, terminals: terminals, terms: terms,
+                                        utterance: utterance, intentRequires: requires, contextMask: contextMask,
+                                        intentService: intentService, active: active, urgentIntents: urgentIntents,
+                                        scratch: scratch, trace: trace)
+                                    search.visit(0, 0)
+                                    guard search.best >= 0 else { return nil }
+                                    return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -53,9 +57,10 @@ private struct Search {
     unowned(unsafe) let utterance: Utterance
     let intentRequires: UnsafeBufferPointer<UInt64>
     let contextMask: UInt64
-    let intentService: [Int32]
-    let active: [Int32]
-    let urgentIntents: [Bool]
+    let intentService: UnsafeBufferPointer<Int32>
+    let active: UnsafeBufferPointer<Int32>
+    /// Empty when no intent is urgent.
+    let urgentIntents: UnsafeBufferPointer<Bool>
     unowned(unsafe) let scratch: Scratch
     unowned(unsafe) let visited: VisitedSet
     let captureStack: UnsafeMutablePointer<Range<Int>>
@@ -72,7 +77,8 @@ private struct Search {
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64,
-        intentService: [Int32], active: [Int32], urgentIntents: [Bool], scratch: Scratch, trace: Trace?
+        intentService: UnsafeBufferPointer<Int32>, active: UnsafeBufferPointer<Int32>,
+        urgentIntents: UnsafeBufferPointer<Bool>, scratch: Scratch, trace: Trace?
     ) {
         self.urgentIntents = urgentIntents
         self.intentService = intentService
@@ -215,7 +221,7 @@ private struct Search {
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
         let contextBound = requires != 0
-        let urgent = urgentIntents[Int(terminal.intent)]
+        let urgent = !urgentIntents.isEmpty && urgentIntents[Int(terminal.intent)]
         if best >= 0 {
             if urgent != bestUrgent {
                 // A safeguarding topic wins over everything else that matches.
