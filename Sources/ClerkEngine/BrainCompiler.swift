@@ -35,8 +35,8 @@ final class LexiconBuilder {
         }
         tokenizer.tokenize(text, into: buffer)
         var ids: [Int32] = []
-        for index in buffer.tokens.indices {
-            ids.append(surface(buffer.text(index), kind: buffer.tokens[index].kind))
+        for index in 0..<buffer.count {
+            ids.append(surface(buffer.text(index), kind: buffer.span(index).kind))
         }
         cache[text] = ids
         return ids

@@ -60,8 +60,10 @@ final class Lexicon: Sendable {
     func analyze(_ message: String, scratch: Scratch, trace: Trace?) {
         tokenizer.tokenize(message, into: scratch.tokens)
         let tokens = scratch.tokens
-        scratch.preSurfaces.removeAll(keepingCapacity: true)
-        scratch.preTerms.removeAll(keepingCapacity: true)
+        if !scratch.preSurfaces.isEmpty || !scratch.preTerms.isEmpty {
+            scratch.preSurfaces.removeAll(keepingCapacity: true)
+            scratch.preTerms.removeAll(keepingCapacity: true)
+        }
         let utterance = scratch.utterance
         utterance.removeAll()
         tokens.withStorage { folded, spans in
@@ -70,7 +72,7 @@ final class Lexicon: Sendable {
             var mayRewrite = false
             for span in spans {
                 let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
-                let (surface, term, reading) = read(bytes, kind: span.kind, scratch)
+                let (surface, term, reading) = read(bytes, hash: span.hash, kind: span.kind, scratch)
                 utterance.append(
                     term: term, surface: surface, kind: span.kind, text: bytes,
                     original: (span.originalStart, span.originalEnd))
@@ -78,7 +80,7 @@ final class Lexicon: Sendable {
                 trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, describe(reading))
             }
             if mayRewrite {
-                for item in utterance.items { scratch.preSurfaces.append(item.surface) }
+                for item in utterance.items.buffer { scratch.preSurfaces.append(item.surface) }
                 scratch.preTerms.append(contentsOf: utterance.terms)
                 applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
             }
@@ -103,19 +105,33 @@ final class Lexicon: Sendable {
         }
     }
 
-    /// Maps one folded token to (surface, term).
+    /// Maps one folded token to (surface, term). `hash`: the token's ``ByteTable/hash(_:)`` if the tokenizer
+    /// worked it out, else 0.
     @inline(__always)
     private func read(
-        _ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch
+        _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64 = 0, kind: TokenKind, _ scratch: Scratch
     )
         -> (Int32, Int32, Reading)
     {
-        if let surface = surfaces.index(of: bytes) {
+        if let surface = surfaces.index(of: bytes, hash: hash != 0 ? hash : ByteTable.hash(bytes)) {
             return (surface, surfaceTerm[Int(surface)], kind.isProtected ? .protected(kind) : .known)
         }
         if kind.isProtected {
             return (-1, terms.index(of: bytes) ?? -1, .protected(kind))
         }
+        let key = hash != 0 ? hash : ByteTable.hash(bytes)
+        if let remembered = scratch.readings.reading(of: bytes, hash: key) { return remembered }
+        let result = readUnknown(bytes, kind: kind, scratch)
+        scratch.readings.remember(bytes, hash: key, result)
+        return result
+    }
+
+    /// Reads a word the vocabulary does not hold: without its apostrophes, by its stem, or corrected.
+    private func readUnknown(
+        _ bytes: UnsafeBufferPointer<UInt8>, kind: TokenKind, _ scratch: Scratch
+    )
+        -> (Int32, Int32, Reading)
+    {
         // "citizen's" → "citizen"; "o'brien" → "obrien".
         if bytes.contains(UInt8(ascii: "'")) {
             let variant = Self.withoutApostrophes(bytes)
@@ -225,4 +241,59 @@ final class SubstitutionTrie: Sendable {
     }
 
     func replacement(_ index: Int32) -> [Int32] { replacements[Int(index)] }
+}
+
+/// How recently seen words that the vocabulary does not hold were read (by stem, corrected, or unknown).
+/// Stemming and spelling correction cost more than all the rest of a turn, and the same few such words
+/// (greetings, fillers, a common misspelling) come back message after message. The memo holds exactly what
+/// ``Lexicon`` would work out again (a brain never changes, and a scratch belongs to one brain's pool), so it
+/// changes no reading and no explanation. Direct-mapped and owned by one scratch: no locking, no allocation.
+final class ReadingMemo {
+    /// Words longer than this are not remembered.
+    static let maxLength = 24
+    static let slotCount = 1024
+
+    private struct Entry {
+        var hash: UInt64 = 0
+        var length: Int32 = -1
+        var surface: Int32 = -1
+        var term: Int32 = -1
+        var reading: Lexicon.Reading = .unknown
+    }
+
+    private let entries = UnsafeMutablePointer<Entry>.allocate(capacity: slotCount)
+    private let words = UnsafeMutablePointer<UInt8>.allocate(capacity: slotCount * maxLength)
+
+    init() {
+        entries.initialize(repeating: Entry(), count: Self.slotCount)
+        words.initialize(repeating: 0, count: Self.slotCount * Self.maxLength)
+    }
+
+    deinit {
+        entries.deinitialize(count: Self.slotCount)
+        entries.deallocate()
+        words.deallocate()
+    }
+
+    @inline(__always)
+    private func slot(_ hash: UInt64) -> Int { Int(truncatingIfNeeded: hash >> 40) & (Self.slotCount - 1) }
+
+    /// The remembered reading of `bytes` (whose ``ByteTable/hash(_:)`` is `hash`), if any.
+    @inline(__always)
+    func reading(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (Int32, Int32, Lexicon.Reading)? {
+        let index = slot(hash)
+        let entry = entries[index]
+        guard entry.hash == hash, Int(entry.length) == bytes.count else { return nil }
+        let word = words + index * Self.maxLength
+        for k in 0..<bytes.count where word[k] != bytes[k] { return nil }
+        return (entry.surface, entry.term, entry.reading)
+    }
+
+    func remember(_ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, _ result: (Int32, Int32, Lexicon.Reading)) {
+        guard bytes.count <= Self.maxLength, let source = bytes.baseAddress else { return }
+        let index = slot(hash)
+        (words + index * Self.maxLength).update(from: source, count: bytes.count)
+        entries[index] = Entry(
+            hash: hash, length: Int32(bytes.count), surface: result.0, term: result.1, reading: result.2)
+    }
 }

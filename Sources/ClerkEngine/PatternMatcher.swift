@@ -25,17 +25,21 @@ extension PatternTrie {
         return arena.withUnsafeBufferPointer { arena in
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
-                    intentRequires.withUnsafeBufferPointer { requires -> PatternMatch? in
-                        var search = Search(
-                            trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
-                            intentRequires: requires, contextMask: contextMask, intentService: intentService,
-                            active: active,
-                            urgentIntents: urgentIntents.isEmpty
-                                ? [Bool](repeating: false, count: intentRequires.count) : urgentIntents,
-                            scratch: scratch, trace: trace)
-                        search.visit(0, 0)
-                        guard search.best >= 0 else { return nil }
-                        return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                    intentRequires.withUnsafeBufferPointer { requires in
+                        intentService.withUnsafeBufferPointer { intentService in
+                            active.withUnsafeBufferPointer { active in
+                                urgentIntents.withUnsafeBufferPointer { urgentIntents -> PatternMatch? in
+                                    var search = Search(
+                                        trie: self, arena: arena, terminals: terminals, terms: terms,
+                                        utterance: utterance, intentRequires: requires, contextMask: contextMask,
+                                        intentService: intentService, active: active, urgentIntents: urgentIntents,
+                                        scratch: scratch, trace: trace)
+                                    search.visit(0, 0)
+                                    guard search.best >= 0 else { return nil }
+                                    return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -53,9 +57,10 @@ private struct Search {
     unowned(unsafe) let utterance: Utterance
     let intentRequires: UnsafeBufferPointer<UInt64>
     let contextMask: UInt64
-    let intentService: [Int32]
-    let active: [Int32]
-    let urgentIntents: [Bool]
+    let intentService: UnsafeBufferPointer<Int32>
+    let active: UnsafeBufferPointer<Int32>
+    /// Empty when no intent is urgent.
+    let urgentIntents: UnsafeBufferPointer<Bool>
     unowned(unsafe) let scratch: Scratch
     unowned(unsafe) let visited: VisitedSet
     let captureStack: UnsafeMutablePointer<Range<Int>>
@@ -72,7 +77,8 @@ private struct Search {
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
         utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64,
-        intentService: [Int32], active: [Int32], urgentIntents: [Bool], scratch: Scratch, trace: Trace?
+        intentService: UnsafeBufferPointer<Int32>, active: UnsafeBufferPointer<Int32>,
+        urgentIntents: UnsafeBufferPointer<Bool>, scratch: Scratch, trace: Trace?
     ) {
         self.urgentIntents = urgentIntents
         self.intentService = intentService
@@ -103,7 +109,16 @@ private struct Search {
         let counts = arena[at + PatternTrie.Header.counts]
         // Too few words left for any pattern through here.
         if Int(counts >> 24) > count - position { return }
-        let literalCount = Int(counts & 0xFF_FFFF)
+        if counts & PatternTrie.Header.chainFlag != 0 {
+            // A chain: the message must go on with exactly its words; the node after it follows the record.
+            let length = Int(counts & PatternTrie.Header.countMask)
+            guard length <= count - position else { return }
+            let words = at + PatternTrie.Header.size
+            for k in 0..<length where terms[position + k] != arena[words + k] { return }
+            visit(Int32(words + length), position + length)
+            return
+        }
+        let literalCount = Int(counts & PatternTrie.Header.countMask)
         let term = terms[position]
         if term >= 0 && literalCount > 0 {
             let child = literalChild(at + PatternTrie.Header.size, literalCount, term)
@@ -120,7 +135,8 @@ private struct Search {
             let nextCounts = arena[next + PatternTrie.Header.counts]
             let lastEnd = count - Int(nextCounts >> 24)
             if position + 1 <= lastEnd {
-                if nextCounts & 0xFF_FFFF == 0 && arena[next + PatternTrie.Header.extra] < 0
+                if nextCounts & (PatternTrie.Header.chainFlag | PatternTrie.Header.countMask) == 0
+                    && arena[next + PatternTrie.Header.extra] < 0
                     && arena[next + PatternTrie.Header.wildcard] < 0
                 {
                     // Nothing follows the wildcard: it takes every remaining word.
@@ -173,8 +189,24 @@ private struct Search {
         return -1
     }
 
+    /// Whether `node` can lead anywhere from `position`: a cheap look at the node that spares the memo and the
+    /// call for the many spans a wildcard tries whose next word no edge takes.
+    @inline(__always)
+    private func mayContinue(_ node: Int32, _ position: Int) -> Bool {
+        let at = Int(node)
+        let count = terms.count
+        if position == count { return true }
+        let counts = arena[at + PatternTrie.Header.counts]
+        if Int(counts >> 24) > count - position { return false }
+        if counts & PatternTrie.Header.chainFlag != 0 { return arena[at + PatternTrie.Header.size] == terms[position] }
+        if arena[at + PatternTrie.Header.extra] >= 0 || arena[at + PatternTrie.Header.wildcard] >= 0 { return true }
+        let literalCount = Int(counts & PatternTrie.Header.countMask)
+        let term = terms[position]
+        return term >= 0 && literalCount > 0 && literalChild(at + PatternTrie.Header.size, literalCount, term) >= 0
+    }
+
     private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {
-        guard visited.insert(PairTable.key(child, Int32(end))) else { return }
+        guard mayContinue(child, end), visited.insert(PairTable.key(child, Int32(end))) else { return }
         captureStack[captureDepth] = start..<end
         captureDepth += 1
         visit(child, end)
@@ -189,7 +221,7 @@ private struct Search {
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
         let contextBound = requires != 0
-        let urgent = urgentIntents[Int(terminal.intent)]
+        let urgent = !urgentIntents.isEmpty && urgentIntents[Int(terminal.intent)]
         if best >= 0 {
             if urgent != bestUrgent {
                 // A safeguarding topic wins over everything else that matches.
@@ -212,24 +244,32 @@ private struct Search {
 }
 
 /// A set of (node, position) states for one search, cleared in constant time by bumping a generation.
+/// Raw storage, owned by one scratch: an insert touches no reference counts.
 final class VisitedSet {
-    private var keys: [UInt64]
-    private var stamps: [UInt32]
+    private var keys: UnsafeMutablePointer<UInt64>
+    private var stamps: UnsafeMutablePointer<UInt32>
+    private var capacity: Int
     private var generation: UInt32 = 1
     private var used = 0
-    private var mask: Int
 
     init(capacity: Int = 256) {
-        keys = [UInt64](repeating: 0, count: capacity)
-        stamps = [UInt32](repeating: 0, count: capacity)
-        mask = capacity - 1
+        self.capacity = capacity
+        keys = .allocate(capacity: capacity)
+        keys.initialize(repeating: 0, count: capacity)
+        stamps = .allocate(capacity: capacity)
+        stamps.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit {
+        keys.deallocate()
+        stamps.deallocate()
     }
 
     func reset() {
         generation &+= 1
         used = 0
         if generation == 0 {
-            stamps = [UInt32](repeating: 0, count: stamps.count)
+            stamps.update(repeating: 0, count: capacity)
             generation = 1
         }
     }
@@ -237,7 +277,8 @@ final class VisitedSet {
     /// Inserts `key`; false when it was already there.
     @inline(__always)
     func insert(_ key: UInt64) -> Bool {
-        if used * 2 >= keys.count { grow() }
+        if used * 2 >= capacity { grow() }
+        let mask = capacity - 1
         var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 20) & mask
         while stamps[slot] == generation {
             if keys[slot] == key { return false }
@@ -250,11 +291,14 @@ final class VisitedSet {
     }
 
     private func grow() {
-        let old = zip(keys, stamps).filter { $0.1 == generation }.map(\.0)
-        let capacity = keys.count * 2
-        keys = [UInt64](repeating: 0, count: capacity)
-        stamps = [UInt32](repeating: 0, count: capacity)
-        mask = capacity - 1
+        let old = (0..<capacity).filter { stamps[$0] == generation }.map { keys[$0] }
+        keys.deallocate()
+        stamps.deallocate()
+        capacity *= 2
+        keys = .allocate(capacity: capacity)
+        keys.initialize(repeating: 0, count: capacity)
+        stamps = .allocate(capacity: capacity)
+        stamps.initialize(repeating: 0, count: capacity)
         used = 0
         for key in old { _ = insert(key) }
     }

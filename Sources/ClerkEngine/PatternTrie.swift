@@ -21,9 +21,15 @@ final class PatternTrie: Sendable {
     /// | 0 | wildcard child (an arena offset) or -1 |
     /// | 1 | first terminal in ``terminals`` |
     /// | 2 | index into ``extras`` (concept and capture edges) or -1 |
-    /// | 3 | literal edge count (low 24 bits), fewest words to a terminal, capped at 255 (high 8 bits) |
+    /// | 3 | literal edge count (low 23 bits) or a chain's length with ``chainFlag``; fewest words to a terminal, capped at 127 (high 8 bits) |
     /// | 4 | terminal count |
-    /// | 5… | literal edges as (term, child offset) pairs, sorted by term |
+    /// | 5… | literal edges as (term, child offset) pairs, sorted by term; for a chain, its terms |
+    ///
+    /// A **chain** is a run of nodes that each have one literal edge and nothing else (no terminal, wildcard,
+    /// concept or capture): the tail of most patterns, which no other pattern shares. It is stored as one record
+    /// that lists the run's terms, and the node the run leads to follows the record directly. So walking the
+    /// unshared end of a pattern reads one or two cache lines instead of one record per word, and a large trie
+    /// takes a third of the memory.
     enum Header {
         static let wildcard = 0
         static let terminalStart = 1
@@ -31,6 +37,9 @@ final class PatternTrie: Sendable {
         static let counts = 3
         static let terminalCount = 4
         static let size = 5
+        /// Set in the count word of a chain record; the low bits then hold the chain's length.
+        static let chainFlag: Int32 = 1 << 23
+        static let countMask: Int32 = chainFlag - 1
     }
 
     /// The concept and capture edges of a node that has any.
@@ -280,12 +289,35 @@ struct PatternTrieBuilder {
             for k in (literalOffsets[n]..<literalOffsets[n + 1]).reversed() { stack.append(literal[k].edge.child) }
         }
 
+        // Chains (see ``PatternTrie/Header``): a node with one literal edge and nothing else. `chainLength` is
+        // the number of such nodes in a row from a node; a node inside a run is not stored on its own. Depth-first
+        // order lists a run's nodes one after another, followed by the node the run leads to.
+        func isChainLink(_ n: Int) -> Bool {
+            n != 0 && literalOffsets[n + 1] - literalOffsets[n] == 1 && wildcard[n] < 0
+                && conceptOffsets[n + 1] == conceptOffsets[n] && slotOffsets[n + 1] == slotOffsets[n]
+                && terminalOffsets[n + 1] == terminalOffsets[n]
+        }
+        var chainLength = [Int32](repeating: 0, count: count)
+        var insideChain = [Bool](repeating: false, count: count)
+        for node in stride(from: count - 1, through: 0, by: -1) where isChainLink(node) {
+            let child = Int(literal[literalOffsets[node]].edge.child)
+            if isChainLink(child) {
+                chainLength[node] = 1 + chainLength[child]
+                insideChain[child] = true
+            } else {
+                chainLength[node] = 1
+            }
+        }
+
         // Arena offsets in depth-first order, then the records themselves.
         var offset = [Int32](repeating: -1, count: count)
         var size = 0
-        for old in order {
+        for old in order where !insideChain[Int(old)] {
             offset[Int(old)] = Int32(size)
-            size += PatternTrie.Header.size + 2 * (literalOffsets[Int(old) + 1] - literalOffsets[Int(old)])
+            size +=
+                PatternTrie.Header.size
+                + (chainLength[Int(old)] > 0
+                    ? Int(chainLength[Int(old)]) : 2 * (literalOffsets[Int(old) + 1] - literalOffsets[Int(old)]))
         }
         var arena = [Int32](repeating: 0, count: size)
         var conceptEdges: [(concept: Int32, child: Int32)] = []
@@ -293,13 +325,28 @@ struct PatternTrieBuilder {
         var terminals: [PatternTrie.Terminal] = []
         terminals.reserveCapacity(nodeTerminals.count)
         var extras: [PatternTrie.Extra] = []
-        for old in order {
+        for old in order where !insideChain[Int(old)] {
             let n = Int(old)
             let at = Int(offset[n])
             let literalCount = literalOffsets[n + 1] - literalOffsets[n]
+            let fewest = Int32(min(minRemaining[n], 127)) << 24
+            if chainLength[n] > 0 {
+                arena[at + PatternTrie.Header.wildcard] = -1
+                arena[at + PatternTrie.Header.terminalStart] = Int32(terminals.count)
+                arena[at + PatternTrie.Header.extra] = -1
+                arena[at + PatternTrie.Header.counts] = PatternTrie.Header.chainFlag | chainLength[n] | fewest
+                arena[at + PatternTrie.Header.terminalCount] = 0
+                var link = n
+                for k in 0..<Int(chainLength[n]) {
+                    let edge = literal[literalOffsets[link]].edge
+                    arena[at + PatternTrie.Header.size + k] = edge.term
+                    link = Int(edge.child)
+                }
+                continue
+            }
             arena[at + PatternTrie.Header.wildcard] = wildcard[n] >= 0 ? offset[Int(wildcard[n])] : -1
             arena[at + PatternTrie.Header.terminalStart] = Int32(terminals.count)
-            arena[at + PatternTrie.Header.counts] = Int32(literalCount) | Int32(min(minRemaining[n], 127)) << 24
+            arena[at + PatternTrie.Header.counts] = Int32(literalCount) | fewest
             arena[at + PatternTrie.Header.terminalCount] = Int32(terminalOffsets[n + 1] - terminalOffsets[n])
             for (k, edge) in (literalOffsets[n]..<literalOffsets[n + 1]).enumerated() {
                 arena[at + PatternTrie.Header.size + 2 * k] = literal[edge].edge.term

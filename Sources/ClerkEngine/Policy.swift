@@ -36,6 +36,13 @@ extension Brain {
             }
             explainEntities(trace, utterance, message)
         }
+        // Most turns have no question pending and nothing to forget: they go on with the state as given, which
+        // spares copying it (the answer copies it once, into the turn).
+        guard given.pendingHandoff != nil || given.pending != nil || given.currentService != nil else {
+            return decideMessage(
+                message, utterance, given, contextMask: contextBits(given), active: activeServices(utterance, given),
+                scratch: scratch, trace: trace)
+        }
         // A reloaded brain may no longer know what the conversation refers to: forget it quietly.
         var state = given
         if let service = state.currentService, serviceIndex[service] == nil {
@@ -43,8 +50,7 @@ extension Brain {
             state.variant = nil
         }
         if let pending = state.pending, intentIndex[pending.intent] == nil { state.pending = nil }
-        var contextMask: UInt64 = 0
-        for flag in state.context { contextMask |= flagBits[flag] ?? 0 }
+        let contextMask = contextBits(state)
         let active = activeServices(utterance, state)
 
         // 0. The answer to "Shall I pass this to a person?".
@@ -63,7 +69,22 @@ extension Brain {
             }
             state.pending = nil
         }
+        return decideMessage(
+            message, utterance, state, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
+    }
 
+    /// The context flags of a conversation as a bit mask.
+    private func contextBits(_ state: ConversationState) -> UInt64 {
+        var mask: UInt64 = 0
+        for flag in state.context { mask |= flagBits[flag] ?? 0 }
+        return mask
+    }
+
+    /// Steps 1–3 of the decision: no question is pending (any was answered or dropped).
+    private func decideMessage(
+        _ message: String, _ utterance: Utterance, _ state: ConversationState, contextMask: UInt64,
+        active: [Int32], scratch: Scratch, trace: Trace?
+    ) -> Turn {
         // 1. A pick from the options of a "Did you mean …?" question.
         if !state.pendingChoices.isEmpty, let choice = pickedChoice(state.pendingChoices, utterance) {
             trace?.explanation.reason = "the message picks '\(intents[Int(choice)].id)' from the options offered"
@@ -361,7 +382,7 @@ extension Brain {
                 return askService(intent, offering: groups[0], values: given, state: next, trace: trace)
             }
         }
-        if service == nil, let id = given["service"], let index = serviceIndex[id] {
+        if service == nil, !given.isEmpty, let id = given["service"], let index = serviceIndex[id] {
             service = index
             serviceSource = "given earlier"
         }

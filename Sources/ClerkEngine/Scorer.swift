@@ -181,7 +181,9 @@ final class Scorer: Sendable {
         // 2·shared/q, so it needs shared ≥ floor·q/2). Unknown words have no postings; they only add to q.
         let accumulator = scratch.shared
         accumulator.prepare(count: documentMass.count)
+        // Taken out of the scratch while in use, so the array stays uniquely referenced and keeps its storage.
         var order = scratch.queryTermsByWeight
+        scratch.queryTermsByWeight = []
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: scratch.queryTerms)
         order.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
@@ -218,6 +220,7 @@ final class Scorer: Sendable {
 
         // Keep the best few documents by their partial score, then score them exactly.
         var top = scratch.topDocuments
+        scratch.topDocuments = []
         top.removeAll(keepingCapacity: true)
         let rescoreCount = hasExamples ? Self.exactRescoreCount : Self.patternRescoreCount
         var worstKept: Float = -1

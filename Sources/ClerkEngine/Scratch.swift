@@ -14,6 +14,8 @@ final class Scratch: @unchecked Sendable {
     var preSurfaces: [Int32] = []
     var preTerms: [Int32] = []
     var stemScratch: [UInt8] = []
+    /// Words outside the vocabulary read recently (see ``ReadingMemo``).
+    let readings = ReadingMemo()
     let visited = VisitedSet()
     /// The pattern search's stack of open captures: raw storage, so pushing and popping touch no
     /// reference counts. Grown by ``reserveCaptures(_:)`` before a search.

@@ -85,7 +85,7 @@ extension Brain {
     /// Finds the services and variants a message names, into `utterance.mentions`. Services first (longest
     /// phrase at each position), then variants among the remaining words.
     func recognizeEntities(_ utterance: Utterance) {
-        utterance.mentions.removeAll(keepingCapacity: true)
+        if !utterance.mentions.isEmpty { utterance.mentions.removeAll(keepingCapacity: true) }
         guard !servicePhrases.isEmpty || !variantPhrases.isEmpty else { return }
         let terms = utterance.terms
         var index = 0

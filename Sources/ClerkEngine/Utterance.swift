@@ -6,7 +6,7 @@ import ClerkText
 /// Part of a turn's scratch space: reused between turns, so analysing a message allocates nothing once warm.
 final class Utterance {
     /// What is known of one token besides its term.
-    struct Item {
+    struct Item: BitwiseCopyable {
         /// Vocabulary (surface) id, or -1.
         var surface: Int32
         var kind: TokenKind
@@ -20,8 +20,9 @@ final class Utterance {
 
     /// Term id per token, or -1 for a word the brain does not know.
     var terms: [Int32] = []
-    var items: [Item] = []
-    var bytes: [UInt8] = []
+    var items = RawArray<Item>(capacity: 32)
+    /// The folded text of every token, back to back.
+    var bytes = RawArray<UInt8>(capacity: 256)
     /// Services and variants the message names (see ``Brain/recognizeEntities(_:)``).
     var mentions: [Mention] = []
 
@@ -29,15 +30,18 @@ final class Utterance {
 
     init() {
         terms.reserveCapacity(32)
-        items.reserveCapacity(32)
-        bytes.reserveCapacity(256)
+    }
+
+    deinit {
+        items.release()
+        bytes.release()
     }
 
     func removeAll() {
         terms.removeAll(keepingCapacity: true)
-        items.removeAll(keepingCapacity: true)
-        bytes.removeAll(keepingCapacity: true)
-        mentions.removeAll(keepingCapacity: true)
+        items.removeAll()
+        bytes.removeAll()
+        if !mentions.isEmpty { mentions.removeAll(keepingCapacity: true) }
     }
 
     /// Appends token `index` of `other`; with `term`, tokens `index...last` of `other` become one token.
@@ -45,7 +49,8 @@ final class Utterance {
         var item = other.items[index]
         let end = other.items[last ?? index]
         let start = Int32(bytes.count)
-        bytes.append(contentsOf: other.bytes[Int(item.textStart)..<Int(end.textEnd)])
+        bytes.append(
+            contentsOf: UnsafeBufferPointer(rebasing: other.bytes.buffer[Int(item.textStart)..<Int(end.textEnd)]))
         item.textStart = start
         item.textEnd = Int32(bytes.count)
         item.originalEnd = end.originalEnd
@@ -73,9 +78,7 @@ final class Utterance {
     @inline(__always)
     func withText<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         let item = items[index]
-        return bytes.withUnsafeBufferPointer { all in
-            body(UnsafeBufferPointer(rebasing: all[Int(item.textStart)..<Int(item.textEnd)]))
-        }
+        return body(UnsafeBufferPointer(rebasing: bytes.buffer[Int(item.textStart)..<Int(item.textEnd)]))
     }
 
     /// The folded text of token `index`.

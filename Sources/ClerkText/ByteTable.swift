@@ -20,7 +20,13 @@ public final class ByteTable: Sendable {
     /// Index of `key`, or nil.
     @inline(__always)
     public func index(of key: UnsafeBufferPointer<UInt8>) -> Int32? {
-        var slot = Int(truncatingIfNeeded: ByteTable.hash(key)) & mask
+        index(of: key, hash: ByteTable.hash(key))
+    }
+
+    /// Index of `key`, whose ``hash(_:)`` the caller already knows, or nil.
+    @inline(__always)
+    public func index(of key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        var slot = Int(truncatingIfNeeded: hash) & mask
         return keyBytes.withUnsafeBufferPointer { bytes in
             keyOffsets.withUnsafeBufferPointer { offsets in
                 slots.withUnsafeBufferPointer { slots -> Int32? in
@@ -55,16 +61,24 @@ public final class ByteTable: Sendable {
         String(decoding: keyBytes[Int(keyOffsets[Int(index)])..<Int(keyOffsets[Int(index) + 1])], as: UTF8.self)
     }
 
-    /// FNV-1a, 64 bits: short keys, no setup, good enough spread for open addressing.
+    /// FNV-1a, 64 bits: short keys, no setup, good enough spread for open addressing. The tokenizer works it
+    /// out byte by byte while it folds a word (``hashSeed``, ``hashStep(_:_:)``, ``hashFinish(_:)``).
     @inline(__always)
     public static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key {
-            h ^= UInt64(byte)
-            h = h &* 0x100_0000_01b3
-        }
-        return h ^ (h >> 29)
+        var h = hashSeed
+        for byte in key { h = hashStep(h, byte) }
+        return hashFinish(h)
     }
+
+    public static let hashSeed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    @inline(__always)
+    public static func hashStep(_ h: UInt64, _ byte: UInt8) -> UInt64 {
+        (h ^ UInt64(byte)) &* 0x100_0000_01b3
+    }
+
+    @inline(__always)
+    public static func hashFinish(_ h: UInt64) -> UInt64 { h ^ (h >> 29) }
 
     /// Collects keys in insertion order; each new key gets the next index.
     public struct Builder: Sendable {

@@ -1,5 +1,5 @@
 /// What a token is, as recognised before any matching.
-public enum TokenKind: UInt8, Sendable, Hashable, Codable {
+public enum TokenKind: UInt8, Sendable, Hashable, Codable, BitwiseCopyable {
     /// An ordinary word.
     case word
     /// Digits, possibly with a decimal point; number words are turned into these.
@@ -18,7 +18,7 @@ public enum TokenKind: UInt8, Sendable, Hashable, Codable {
 }
 
 /// One token of an utterance: its folded form in a ``TokenBuffer`` and where it stood in the original text.
-public struct TokenSpan: Sendable, Hashable {
+public struct TokenSpan: Sendable, Hashable, BitwiseCopyable {
     /// Byte range of the folded form in ``TokenBuffer/folded``.
     public var start: Int32
     public var end: Int32
@@ -26,13 +26,18 @@ public struct TokenSpan: Sendable, Hashable {
     public var originalStart: Int32
     public var originalEnd: Int32
     public var kind: TokenKind
+    /// ``ByteTable/hash(_:)`` of the folded form when the tokenizer worked it out while folding, else 0.
+    public var hash: UInt64
 
-    public init(start: Int32, end: Int32, originalStart: Int32, originalEnd: Int32, kind: TokenKind) {
+    public init(
+        start: Int32, end: Int32, originalStart: Int32, originalEnd: Int32, kind: TokenKind, hash: UInt64 = 0
+    ) {
         self.start = start
         self.end = end
         self.originalStart = originalStart
         self.originalEnd = originalEnd
         self.kind = kind
+        self.hash = hash
     }
 }
 
@@ -42,9 +47,9 @@ public struct TokenSpan: Sendable, Hashable {
 /// nothing once it is warm.
 public final class TokenBuffer {
     /// Folded UTF-8 bytes of every token, concatenated.
-    public internal(set) var folded: [UInt8] = []
+    var foldedBytes = RawArray<UInt8>(capacity: 256)
     /// The tokens, in order.
-    public internal(set) var tokens: [TokenSpan] = []
+    var spans = RawArray<TokenSpan>(capacity: 32)
     /// True when any part of the input needed ICU (non-ASCII text).
     public internal(set) var usedUnicodePath = false
     /// Number-word runs that were turned into digits, as (first token, text) pairs for the explanation.
@@ -54,36 +59,45 @@ public final class TokenBuffer {
     var foldScratch: [UInt8] = []
     var spanScratch: [Int32] = []
 
-    public init() {
-        folded.reserveCapacity(256)
-        tokens.reserveCapacity(32)
+    public init() {}
+
+    deinit {
+        foldedBytes.release()
+        spans.release()
     }
 
+    /// Folded UTF-8 bytes of every token, concatenated (a copy; the hot path uses ``withStorage(_:)``).
+    public var folded: [UInt8] { Array(foldedBytes.buffer) }
+
+    /// The tokens, in order (a copy; the hot path uses ``withStorage(_:)``).
+    public var tokens: [TokenSpan] { Array(spans.buffer) }
+
+    /// Number of tokens.
+    public var count: Int { spans.count }
+
+    /// Token `index`.
+    public func span(_ index: Int) -> TokenSpan { spans[index] }
+
     func reset() {
-        folded.removeAll(keepingCapacity: true)
-        tokens.removeAll(keepingCapacity: true)
-        numberConversions.removeAll(keepingCapacity: true)
+        foldedBytes.removeAll()
+        spans.removeAll()
+        if !numberConversions.isEmpty { numberConversions.removeAll(keepingCapacity: true) }
         usedUnicodePath = false
     }
 
     /// Calls `body` with the folded bytes of token `index`.
     @inline(__always)
     public func withToken<R>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let span = tokens[index]
-        return try folded.withUnsafeBufferPointer { all in
-            try body(UnsafeBufferPointer(rebasing: all[Int(span.start)..<Int(span.end)]))
-        }
+        let span = spans[index]
+        return try body(UnsafeBufferPointer(rebasing: foldedBytes.buffer[Int(span.start)..<Int(span.end)]))
     }
 
-    /// Calls `body` with the folded bytes of all tokens and the token spans, for a loop over every token
-    /// without touching the buffer's arrays (and their reference counts) once per token.
+    /// Calls `body` with the folded bytes of all tokens and the token spans, for a loop over every token.
     @inline(__always)
     public func withStorage<R>(
         _ body: (_ folded: UnsafeBufferPointer<UInt8>, _ tokens: UnsafeBufferPointer<TokenSpan>) throws -> R
     ) rethrows -> R {
-        try folded.withUnsafeBufferPointer { folded in
-            try tokens.withUnsafeBufferPointer { tokens in try body(folded, tokens) }
-        }
+        try body(foldedBytes.buffer, spans.buffer)
     }
 
     /// The folded text of token `index`.
@@ -92,14 +106,14 @@ public final class TokenBuffer {
     }
 
     /// All folded tokens as strings (for tests and explanations, not the hot path).
-    public var texts: [String] { tokens.indices.map(text) }
+    public var texts: [String] { (0..<count).map(text) }
 
     func append(_ bytes: UnsafeBufferPointer<UInt8>, original: Range<Int>, kind: TokenKind) {
-        let start = Int32(folded.count)
-        folded.append(contentsOf: bytes)
-        tokens.append(
+        let start = Int32(foldedBytes.count)
+        foldedBytes.append(contentsOf: bytes)
+        spans.append(
             TokenSpan(
-                start: start, end: Int32(folded.count), originalStart: Int32(original.lowerBound),
+                start: start, end: Int32(foldedBytes.count), originalStart: Int32(original.lowerBound),
                 originalEnd: Int32(original.upperBound), kind: kind))
     }
 }

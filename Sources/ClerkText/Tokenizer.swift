@@ -40,7 +40,9 @@ public struct Tokenizer: Sendable {
 
     private func scan(_ b: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
         let n = b.count
-        let hasAt = b.contains(UInt8(ascii: "@"))
+        // Whether the message has an '@' (e-mail addresses are only looked for then); found out the first time
+        // a protected token is possible, which most messages never need.
+        var hasAtKnown: Bool?
         var i = 0
         while i < n {
             let c = b[i]
@@ -53,11 +55,6 @@ public struct Tokenizer: Sendable {
                 }
             } else if !isAlnum(c) {
                 i += 1
-                continue
-            }
-            if isAlnum(c), let (end, kind) = ProtectedToken.recognise(b, at: i, hasAt: hasAt) {
-                appendProtected(b, i..<end, kind: kind, into: buffer)
-                i = end
                 continue
             }
             var j = i
@@ -77,6 +74,18 @@ public struct Tokenizer: Sendable {
                 }
                 j += 1
             }
+            // Protected tokens start with an ASCII letter or digit. One that starts with a letter has one of
+            // - : . (a reference, a web address) or @ . _ % + - (an e-mail address) right after its first run of
+            // letters and digits: a plain ASCII word followed by anything else cannot be one.
+            if isAlnum(c) && (!ascii || isDigit(c) || (j < n && mayContinueProtected(b[j]))) {
+                let hasAt = hasAtKnown ?? b.contains(UInt8(ascii: "@"))
+                hasAtKnown = hasAt
+                if let (end, kind) = ProtectedToken.recognise(b, at: i, hasAt: hasAt) {
+                    appendProtected(b, i..<end, kind: kind, into: buffer)
+                    i = end
+                    continue
+                }
+            }
             if ascii {
                 appendASCII(b, i..<j, into: buffer)
             } else {
@@ -86,31 +95,39 @@ public struct Tokenizer: Sendable {
         }
     }
 
+    /// Appends an ASCII word, lower-cased, and its ``ByteTable/hash(_:)`` worked out on the way.
     private func appendASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into buffer: TokenBuffer) {
-        let start = Int32(buffer.folded.count)
-        buffer.folded.append(contentsOf: UnsafeBufferPointer(rebasing: b[range]))
-        buffer.folded.withUnsafeMutableBufferPointer { folded in
-            for k in Int(start)..<folded.count where folded[k] &- 0x41 < 26 { folded[k] |= 0x20 }
+        let start = buffer.foldedBytes.count
+        let out = buffer.foldedBytes.reserveTail(range.count)
+        var hash = ByteTable.hashSeed
+        var k = 0
+        for index in range {
+            var c = b[index]
+            if c &- 0x41 < 26 { c |= 0x20 }
+            out[k] = c
+            hash = ByteTable.hashStep(hash, c)
+            k += 1
         }
-        buffer.tokens.append(
+        buffer.foldedBytes.commit(range.count)
+        buffer.spans.append(
             TokenSpan(
-                start: start, end: Int32(buffer.folded.count), originalStart: Int32(range.lowerBound),
-                originalEnd: Int32(range.upperBound), kind: .word))
+                start: Int32(start), end: Int32(buffer.foldedBytes.count), originalStart: Int32(range.lowerBound),
+                originalEnd: Int32(range.upperBound), kind: .word, hash: ByteTable.hashFinish(hash)))
     }
 
     private func appendProtected(
         _ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, kind: TokenKind, into buffer: TokenBuffer
     ) {
-        let start = Int32(buffer.folded.count)
+        let start = Int32(buffer.foldedBytes.count)
         for k in range {
             let c = b[k]
             // "1,000" is one thousand: drop grouping commas in numbers, keep everything else.
             if kind == .number && c == UInt8(ascii: ",") { continue }
-            buffer.folded.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
+            buffer.foldedBytes.append(c >= 0x41 && c <= 0x5A ? c | 0x20 : c)
         }
-        buffer.tokens.append(
+        buffer.spans.append(
             TokenSpan(
-                start: start, end: Int32(buffer.folded.count), originalStart: Int32(range.lowerBound),
+                start: start, end: Int32(buffer.foldedBytes.count), originalStart: Int32(range.lowerBound),
                 originalEnd: Int32(range.upperBound), kind: kind))
     }
 
@@ -167,7 +184,7 @@ public struct Tokenizer: Sendable {
     /// Replaces each run of number words with one number token ("two hundred and five" → `205`).
     private func convertNumberWords(in buffer: TokenBuffer) {
         let words = language.numberWords
-        guard !words.isEmpty, !buffer.tokens.isEmpty else { return }
+        guard !words.isEmpty, !buffer.spans.isEmpty else { return }
         // Most messages have no number word at all: one cheap pass decides.
         let anyCandidate = buffer.withStorage { folded, spans in
             spans.contains { span in
@@ -177,8 +194,8 @@ public struct Tokenizer: Sendable {
         }
         guard anyCandidate else { return }
         var index = 0
-        while index < buffer.tokens.count {
-            guard buffer.tokens[index].kind == .word, buffer.withToken(index, words.mayBeNumberWord),
+        while index < buffer.spans.count {
+            guard buffer.spans[index].kind == .word, buffer.withToken(index, words.mayBeNumberWord),
                 let first = buffer.withToken(index, words.entry)
             else {
                 index += 1
@@ -187,13 +204,13 @@ public struct Tokenizer: Sendable {
             var entries = [first]
             var last = index
             var probe = index + 1
-            while probe < buffer.tokens.count, buffer.tokens[probe].kind == .word {
+            while probe < buffer.spans.count, buffer.spans[probe].kind == .word {
                 if let entry = buffer.withToken(probe, words.entry) {
                     entries.append(entry)
                     last = probe
                     probe += 1
-                } else if buffer.withToken(probe, words.isJoiner), probe + 1 < buffer.tokens.count,
-                    buffer.tokens[probe + 1].kind == .word, buffer.withToken(probe + 1, words.entry) != nil,
+                } else if buffer.withToken(probe, words.isJoiner), probe + 1 < buffer.spans.count,
+                    buffer.spans[probe + 1].kind == .word, buffer.withToken(probe + 1, words.entry) != nil,
                     entries.last?.isMultiplier == true
                 {
                     probe += 1
@@ -212,14 +229,14 @@ public struct Tokenizer: Sendable {
     /// Replaces tokens `range` with one number token. The folded bytes of the old tokens stay in the buffer
     /// unused; that is cheaper than compacting and only happens when number words occur.
     private func replace(_ range: ClosedRange<Int>, with digits: [UInt8], in buffer: TokenBuffer) {
-        let first = buffer.tokens[range.lowerBound]
-        let last = buffer.tokens[range.upperBound]
-        let start = Int32(buffer.folded.count)
-        buffer.folded.append(contentsOf: digits)
+        let first = buffer.spans[range.lowerBound]
+        let last = buffer.spans[range.upperBound]
+        let start = Int32(buffer.foldedBytes.count)
+        digits.withUnsafeBufferPointer { buffer.foldedBytes.append(contentsOf: $0) }
         let merged = TokenSpan(
-            start: start, end: Int32(buffer.folded.count), originalStart: first.originalStart,
+            start: start, end: Int32(buffer.foldedBytes.count), originalStart: first.originalStart,
             originalEnd: last.originalEnd, kind: .number)
-        buffer.tokens.replaceSubrange(range, with: CollectionOfOne(merged))
+        buffer.spans.replace(range, with: merged)
     }
 }
 
@@ -227,6 +244,15 @@ public struct Tokenizer: Sendable {
 @inline(__always) func isLetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
 @inline(__always) func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLetter(c) }
 @inline(__always) func isLetterOrHigh(_ c: UInt8) -> Bool { isLetter(c) || c >= 0x80 }
+/// Whether a protected token can go on past this byte (see `ProtectedToken`).
+@inline(__always) func mayContinueProtected(_ c: UInt8) -> Bool {
+    switch c {
+    case UInt8(ascii: "-"), UInt8(ascii: ":"), UInt8(ascii: "."), UInt8(ascii: "@"), UInt8(ascii: "_"),
+        UInt8(ascii: "%"), UInt8(ascii: "+"):
+        true
+    default: false
+    }
+}
 
 /// Tells word characters (letters, marks, digits, and the typographic apostrophe) from separators among
 /// non-ASCII text, one Unicode scalar at a time.
