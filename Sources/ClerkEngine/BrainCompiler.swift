@@ -1,4 +1,6 @@
 import ClerkText
+import Dispatch
+import Synchronization
 
 extension Brain {
     /// Compiles content into a brain. Returns every problem found; the brain is nil when any is an error.
@@ -204,8 +206,12 @@ struct BrainCompiler {
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
+        // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
+        let parsedPatterns = source.intents.concurrentMap { definition in
+            definition.patterns.map { pattern in Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) } }
+        }
 
-        for definition in source.intents {
+        for (definitionNumber, definition) in source.intents.enumerated() {
             let id = definition.id.value
             if let previous = intentIndex[id] {
                 error(
@@ -220,10 +226,10 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            for pattern in definition.patterns {
+            for (pattern, parsing) in zip(definition.patterns, parsedPatterns[definitionNumber]) {
                 let parsed: Pattern
                 do {
-                    parsed = try Pattern.parse(pattern.value)
+                    parsed = try parsing.get()
                 } catch {
                     // Offsets count Unicode scalars, as the YAML reader's columns do.
                     self.error(pattern.location.advanced(by: error.offset), error.message)
@@ -357,13 +363,31 @@ struct BrainCompiler {
         }
         var vocabulary: [String] = []
         for index in 0..<lexicon.surfaces.count { vocabulary.append(lexicon.surfaces.key(Int32(index))) }
+        // The trie, the scorer and the spelling index are built from what the loop gathered and not from each
+        // other: on every core at once.
+        let built = Mutex<(trie: PatternTrie?, scorer: Scorer?, spelling: SpellingIndex?)>((nil, nil, nil))
+        let termCount = lexicon.terms.count
+        let intentCount = intents.count
+        let frequencies = lexicon.frequency
+        let (trieParts, conceptParts, documentParts, words) = (trieBuilder, conceptMembers, documents, vocabulary)
+        DispatchQueue.concurrentPerform(iterations: 3) { part in
+            switch part {
+            case 0:
+                let trie = trieParts.build(concepts: ConceptTable(members: conceptParts))
+                built.withLock { $0.trie = trie }
+            case 1:
+                let scorer = Scorer(documents: documentParts, termCount: termCount, intentCount: intentCount)
+                built.withLock { $0.scorer = scorer }
+            default:
+                let spelling = SpellingIndex(words: words, frequencies: frequencies)
+                built.withLock { $0.spelling = spelling }
+            }
+        }
+        let (trie, scorer, spelling) = built.withLock { ($0.trie!, $0.scorer!, $0.spelling!) }
         let builtLexicon = Lexicon(
             tokenizer: tokenizer, stemmer: stemmer, surfaces: lexicon.surfaces.build(),
-            surfaceTerm: lexicon.surfaceTerm, terms: lexicon.terms.build(),
-            spelling: SpellingIndex(words: vocabulary, frequencies: lexicon.frequency),
+            surfaceTerm: lexicon.surfaceTerm, terms: lexicon.terms.build(), spelling: spelling,
             protectedWords: protectedBuilder.build(), substitutions: substitutions)
-        let trie = trieBuilder.build(concepts: ConceptTable(members: conceptMembers))
-        let scorer = Scorer(documents: documents, termCount: lexicon.terms.count, intentCount: intents.count)
         let statistics = Brain.Statistics(
             intents: intents.count, patterns: patterns.count, paths: pathCount, trieNodes: trie.nodeCount,
             documents: scorer.documentCount, vocabulary: lexicon.surfaces.count, terms: lexicon.terms.count)
@@ -508,5 +532,21 @@ extension PathDraft {
         result.wildcards += tail.wildcards
         result.literalTerms += tail.literalTerms
         return result
+    }
+}
+
+extension Array where Element: Sendable {
+    /// `map` with the elements transformed concurrently in a few chunks per core; the results keep the
+    /// elements' order. For pure work on large content only: small arrays are mapped on the calling thread.
+    func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
+        let chunkCount = Swift.min(count / 64, 16)
+        guard chunkCount > 1 else { return map(transform) }
+        let chunks = Mutex([[T]](repeating: [], count: chunkCount))
+        DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
+            let range = (count * chunk / chunkCount)..<(count * (chunk + 1) / chunkCount)
+            let values = self[range].map(transform)
+            chunks.withLock { $0[chunk] = values }
+        }
+        return chunks.withLock { $0.flatMap { $0 } }
     }
 }
