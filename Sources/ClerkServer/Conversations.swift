@@ -2,6 +2,8 @@ import ClerkEngine
 import ClerkStore
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// Settings of the handover and of conversation lifetimes (`config/handoff.yaml`).
@@ -143,20 +145,23 @@ public final class Conversations: Sendable {
 
     // MARK: Starting and resuming
 
-    /// Starts a conversation.
-    public func start() -> ConversationHandle {
+    /// Starts a conversation. Its session runs on `loop` (by default one of the shared event loops): a channel
+    /// that starts it on its own loop can then answer turns there without a thread hop (``sendNow(_:to:)``).
+    public func start(on loop: (any EventLoop)? = nil) -> ConversationHandle {
         let id = "c_" + Self.randomToken(bytes: 12)
         let token = Self.randomToken(bytes: 24)
-        let session = Session(id: id, tokenHash: AgentToken.hash(token), owner: self, now: clock())
+        let session = Session(
+            id: id, tokenHash: AgentToken.hash(token), owner: self, now: clock(),
+            loop: loop ?? MultiThreadedEventLoopGroup.singleton.next())
         sessions.withLock { $0[id] = session }
         byTokenHash.withLock { $0[session.tokenHash] = id }
-        Task { await session.markDirty() }
         return ConversationHandle(id: id, resumeToken: token)
     }
 
     /// Resumes a conversation by its secret token (never by a ticket reference), on this node or from the store.
-    /// Returns the conversation's id; a new token is not issued.
-    public func resume(token: String) async throws -> String {
+    /// Returns the conversation's id; a new token is not issued. A conversation read back from the store runs on
+    /// `loop` (see ``start(on:)``).
+    public func resume(token: String, on loop: (any EventLoop)? = nil) async throws -> String {
         let hash = AgentToken.hash(token)
         if let id = byTokenHash.withLock({ $0[hash] }), let session = sessions.withLock({ $0[id] }) {
             await session.reopen(now: clock())
@@ -168,7 +173,9 @@ public final class Conversations: Sendable {
         else {
             throw ConversationError.invalidResumeToken
         }
-        let session = Session(id: stored.id, tokenHash: hash, owner: self, now: clock(), snapshot: snapshot)
+        let session = Session(
+            id: stored.id, tokenHash: hash, owner: self, now: clock(),
+            loop: loop ?? MultiThreadedEventLoopGroup.singleton.next(), snapshot: snapshot)
         sessions.withLock { $0[stored.id] = session }
         byTokenHash.withLock { $0[hash] = stored.id }
         if let reference = snapshot.ticket.flatMap(TicketReference.init) {
@@ -196,6 +203,16 @@ public final class Conversations: Sendable {
     /// to them and the reply has no messages. With `explain`, the engine's explanation comes along.
     public func send(_ text: String, to id: String, explain: Bool = false) async throws -> (BotReply, Explanation?) {
         try await session(id).handle(text, explain: explain)
+    }
+
+    /// The reply to the citizen's message, given at once on the calling event loop, when the conversation runs
+    /// on that loop and the turn needs nothing from the store (no handover, no ticket look-up, no person holding
+    /// the conversation). Otherwise nil, and nothing changed: use ``send(_:to:explain:)``.
+    public func sendNow(_ text: String, to id: String) throws -> BotReply? {
+        let session = try session(id)
+        guard session.loop.inEventLoop else { return nil }
+        // On the session's loop outside any of its jobs: the actor's executor is this thread, and free.
+        return session.assumeIsolated { $0.handleNow(text) }
     }
 
     /// Hands the conversation to a person at once (an explicit request, such as `/human`: no consent question).
@@ -258,11 +275,27 @@ public final class Conversations: Sendable {
     /// Subscribed before it returns: no event emitted afterwards is missed.
     public func sequencedEvents(of id: String) async throws -> AsyncStream<SequencedEvent> {
         let session = try session(id)
+        let (stream, key, continuation) = Self.subscription(to: session)
+        await session.subscribe(key, continuation)
+        return stream
+    }
+
+    /// ``sequencedEvents(of:)`` without waiting, on the conversation's event loop; nil on another thread.
+    func sequencedEventsNow(of id: String) throws -> AsyncStream<SequencedEvent>? {
+        let session = try session(id)
+        guard session.loop.inEventLoop else { return nil }
+        let (stream, key, continuation) = Self.subscription(to: session)
+        session.assumeIsolated { $0.subscribe(key, continuation) }
+        return stream
+    }
+
+    private static func subscription(
+        to session: Session
+    ) -> (AsyncStream<SequencedEvent>, UUID, AsyncStream<SequencedEvent>.Continuation) {
         let (stream, continuation) = AsyncStream<SequencedEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let key = UUID()
         continuation.onTermination = { _ in Task { await session.unsubscribe(key) } }
-        await session.subscribe(key, continuation)
-        return stream
+        return (stream, key, continuation)
     }
 
     /// The current handover state and ticket of a conversation.

@@ -2,15 +2,22 @@ import ClerkEngine
 import ClerkStore
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// One conversation: its engine state, its masked transcript, its ticket and its subscribers. An actor, so the
 /// turns of one conversation run one at a time.
+///
+/// The actor runs on a NIO event loop (`loop`): a line connection creates its conversation on its own loop, so its
+/// handler can answer a turn synchronously on that loop (``handleNow(_:)``), without a hop to another thread.
 actor Session {
     nonisolated let id: String
     nonisolated let tokenHash: String
     unowned let owner: Conversations
+    /// The event loop this actor runs on.
+    nonisolated let loop: any EventLoop
     private var engine = ConversationState()
+    /// The masked transcript; may hold up to ``historyLimit`` + ``historySlack`` lines, read through ``transcript``.
     private var history: [TicketMessage] = []
     private var slots: [String: String] = [:]
     private var ticket: TicketReference?
@@ -31,11 +38,19 @@ actor Session {
     /// The last message the assistant answered and the state it was answered in, to explain it on request.
     private var lastAnswered: (text: String, state: ConversationState)?
 
-    init(id: String, tokenHash: String, owner: Conversations, now: Date, snapshot: SessionSnapshot? = nil) {
+    nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    init(
+        id: String, tokenHash: String, owner: Conversations, now: Date, loop: any EventLoop,
+        snapshot: SessionSnapshot? = nil
+    ) {
         self.id = id
         self.tokenHash = tokenHash
         self.owner = owner
+        self.loop = loop
         lastActivity = now
+        // A new conversation is saved with the next batch, so that it can be resumed; a resumed one already is.
+        dirty = snapshot == nil
         if let snapshot {
             engine = snapshot.engine
             history = snapshot.history
@@ -111,25 +126,54 @@ actor Session {
         } else {
             turn = brain.reply(to: text, in: engine)
         }
-        engine = turn.state
-        slots.merge(turn.slots) { $1 }
-        var result = BotReply(
-            messages: turn.messages, quickReplies: turn.quickReplies, links: turn.links, ticket: summary,
-            handoff: handoffState,
-            // "Shall I pass this to a person?" is a question, not an answer to rate.
-            outcome: turn.state.pendingHandoff != nil && turn.actions.isEmpty ? "ask" : Self.outcomeName(turn.outcome),
-            intent: turn.intent, service: turn.service)
+        var result = begin(turn)
         for action in turn.actions {
             switch action {
             case .escalate(let reason): await handOver(reason, text: masked, into: &result)
             case .ticketStatus(let reference): await lookUp(reference, into: &result)
             }
         }
+        finish(turn, &result, masked: masked, at: now)
+        return (result, explanation)
+    }
+
+    /// The reply to a message when the assistant can give it without waiting for the store: nil (and nothing
+    /// changed) when a person holds the conversation, contact details are awaited, the conversation ended, or the
+    /// engine asks for an action (a handover, a ticket look-up). Then ``handle(_:explain:)`` answers it, running
+    /// the same turn again (the engine is pure, so it decides the same).
+    func handleNow(_ text: String) -> BotReply? {
+        guard !ended, !awaitingContact, !(ticket != nil && ticketStatus?.isHeld == true) else { return nil }
+        let turn = owner.brains.brain.reply(to: text, in: engine)
+        guard turn.actions.isEmpty else { return nil }
+        let now = owner.clock()
+        lastActivity = now
+        dirty = true
+        let masked = Redaction.mask(text)
+        appendHistory(TicketMessage(author: .citizen, text: masked, at: now))
+        lastAnswered = (text, engine)
+        var result = begin(turn)
+        finish(turn, &result, masked: masked, at: now)
+        return result
+    }
+
+    /// Takes the engine's new state and builds the reply, before any action is carried out.
+    private func begin(_ turn: Turn) -> BotReply {
+        engine = turn.state
+        slots.merge(turn.slots) { $1 }
+        return BotReply(
+            messages: turn.messages, quickReplies: turn.quickReplies, links: turn.links, ticket: summary,
+            handoff: handoffState,
+            // "Shall I pass this to a person?" is a question, not an answer to rate.
+            outcome: turn.state.pendingHandoff != nil && turn.actions.isEmpty ? "ask" : Self.outcomeName(turn.outcome),
+            intent: turn.intent, service: turn.service)
+    }
+
+    /// Records the reply in the history and the turn log.
+    private func finish(_ turn: Turn, _ result: inout BotReply, masked: String, at now: Date) {
         record(&result, at: now)
         var score: Double?
         if case .answer(_, let confidence, _) = turn.outcome { score = confidence }
         log(masked, outcome: result.outcome, intent: turn.intent, score: score, at: now)
-        return (result, explanation)
     }
 
     func requestPerson() async throws -> BotReply {
@@ -186,7 +230,7 @@ actor Session {
             let created = try await store.createTicket(
                 NewTicket(
                     conversationID: id, service: engine.currentService, category: engine.lastIntent ?? reason.rawValue,
-                    priority: priority, transcript: history, slots: slots, replyBy: due, actor: "clerk"))
+                    priority: priority, transcript: transcript, slots: slots, replyBy: due, actor: "clerk"))
             ticket = created.reference
             ticketStatus = created.status
             replyBy = created.replyBy
@@ -319,19 +363,27 @@ actor Session {
 
     func status() -> (HandoffState, TicketSummary?) { (handoffState, summary) }
 
-    func markDirty() { dirty = true }
+    static let historyLimit = 500
+    /// Lines dropped at once from a long transcript: dropping one per line would move the whole array every turn.
+    static let historySlack = 100
 
-    /// Keeps the transcript of a long conversation to its last 500 lines.
+    /// The transcript of a long conversation is kept to its last ``historyLimit`` lines.
+    private var transcript: [TicketMessage] {
+        history.count <= Self.historyLimit ? history : Array(history.suffix(Self.historyLimit))
+    }
+
     private func appendHistory(_ message: TicketMessage) {
         history.append(message)
-        if history.count > 500 { history.removeFirst(history.count - 500) }
+        if history.count > Self.historyLimit + Self.historySlack {
+            history.removeFirst(history.count - Self.historyLimit)
+        }
     }
 
     func takeDirtySnapshot(force: Bool = false) -> (SessionSnapshot, Date)? {
         guard dirty || force else { return nil }
         dirty = false
         return (
-            SessionSnapshot(engine: engine, history: history, ticket: ticket?.description, ended: ended),
+            SessionSnapshot(engine: engine, history: transcript, ticket: ticket?.description, ended: ended),
             lastActivity
         )
     }
@@ -381,7 +433,7 @@ actor Session {
     }
 
     func visibleHistory() -> [HistoryEntry] {
-        history.filter(\.isVisibleToCitizen).map {
+        transcript.filter(\.isVisibleToCitizen).map {
             HistoryEntry(from: $0.author.rawValue, name: $0.name, text: $0.text, at: $0.at)
         }
     }
@@ -424,7 +476,7 @@ actor Session {
 /// Collects session snapshots and turn records and writes them in batches, off the turns' path.
 final class BatchWriter: Sendable {
     private struct Pending {
-        var sessions: [String: (tokenHash: String, state: Data, updatedAt: Date)] = [:]
+        var sessions: [String: StoredSession] = [:]
         var turns: [TurnRecord] = []
     }
 
@@ -447,7 +499,9 @@ final class BatchWriter: Sendable {
     }
 
     func saveSession(id: String, tokenHash: String, state: Data, updatedAt: Date) {
-        pending.withLock { $0.sessions[id] = (tokenHash, state, updatedAt) }
+        pending.withLock {
+            $0.sessions[id] = StoredSession(id: id, resumeTokenHash: tokenHash, state: state, updatedAt: updatedAt)
+        }
     }
 
     func flush() async {
@@ -463,13 +517,15 @@ final class BatchWriter: Sendable {
                 pending.withLock { $0.turns.insert(contentsOf: batch.turns, at: 0) }
             }
         }
-        for (id, session) in batch.sessions {
+        if !batch.sessions.isEmpty {
             do {
-                try await store.saveSession(
-                    id: id, resumeTokenHash: session.tokenHash, state: session.state, updatedAt: session.updatedAt)
+                // One transaction for the batch: one disk flush, however many conversations changed.
+                try await store.saveSessions(Array(batch.sessions.values))
             } catch {
-                logger.error("cannot save conversation \(id): \(error); will retry")
-                pending.withLock { if $0.sessions[id] == nil { $0.sessions[id] = session } }
+                logger.error("cannot save \(batch.sessions.count) conversations: \(error); will retry")
+                pending.withLock { pending in
+                    pending.sessions.merge(batch.sessions) { newer, _ in newer }
+                }
             }
         }
     }
