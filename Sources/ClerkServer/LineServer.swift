@@ -23,9 +23,9 @@ public struct LineServerSettings: Sendable, Hashable {
 /// The line-based chat protocol over TCP (docs/protocol.md): one conversation per connection, through
 /// ``Conversations``, so tickets, agent replies and resume behave as on HTTP.
 ///
-/// Each connection is served by a ``LineConnectionHandler`` on its event loop. Its conversation runs on the same
-/// loop, so an ordinary turn (decode the line, run the engine, encode the reply) completes synchronously there, and
-/// the replies to all lines of one read go out with one flush. Commands and turns that wait for the store (a
+/// Each connection is served by a ``LineConnectionHandler`` on its event loop. An ordinary turn (decode the line,
+/// run the engine, encode the reply) completes synchronously there, and the replies to all lines of one read go out
+/// with one flush. Commands and turns that wait for the store (a
 /// handover) run as tasks; the connection reads nothing more until they are answered.
 public final class LineServer: Sendable {
     public static let version = "clerk-chat/1"
@@ -219,7 +219,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
             conversations: server.conversations, settings: server.settings,
             write: { lines in try await channel.writeAndFlush(LineServer.lines(lines)) },
             finish: { channel.close(promise: nil) })
-        let greeting = state.greetNow(on: context.eventLoop)
+        let greeting = state.greetNow()
         self.state = state
         send(greeting, context: context)
         flushIfNeeded(context: context)
@@ -412,10 +412,9 @@ struct ConnectionState: Sendable {
         await startEvents()
     }
 
-    /// Starts the conversation on `loop` (the connection's own) and subscribes to its events there; returns the
-    /// greeting.
-    mutating func greetNow(on loop: any EventLoop) -> [String] {
-        let handle = conversations.start(on: loop)
+    /// Starts the conversation and subscribes to its events without suspending; returns the greeting.
+    mutating func greetNow() -> [String] {
+        let handle = conversations.start()
         id = handle.id
         if let stream = try? conversations.sequencedEventsNow(of: id) {
             events = relay(stream)
@@ -504,7 +503,7 @@ struct ConnectionState: Sendable {
         }
     }
 
-    /// The answer to a request when it needs no waiting, on the conversation's event loop: errors, empty lines
+    /// The answer to a request when it needs no waiting: errors, empty lines
     /// and ordinary turns, written into `buffer`. False for commands and for turns that wait for the store (see
     /// ``perform(_:)``); then nothing was written.
     func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
