@@ -330,10 +330,10 @@ public final class Conversations: Sendable {
     /// Writes dirty sessions and queued turn records now.
     public func flush() async {
         let all = sessions.withLock { Array($0.values) }
-        for session in all {
-            if let (snapshot, updatedAt) = session.takeDirtySnapshot(),
-                let data = try? snapshot.encoded()
-            {
+        for (index, session) in all.enumerated() {
+            // Thousands of snapshots take a while: let requests and turns waiting for this thread go first.
+            if index % 32 == 31 { await Task.yield() }
+            if let (data, updatedAt) = session.takeDirtySnapshot() {
                 writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
             }
         }
@@ -358,9 +358,7 @@ public final class Conversations: Sendable {
         let all = sessions.withLock { Array($0.values) }
         for session in all where session.isIdle(since: now.addingTimeInterval(-settings.idleTimeout)) {
             session.end(reason: "idle", notice: Self.idleNotice)
-            if let (snapshot, updatedAt) = session.takeDirtySnapshot(force: true),
-                let data = try? snapshot.encoded()
-            {
+            if let (data, updatedAt) = session.takeDirtySnapshot(force: true) {
                 writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
             }
             forget(session.id)
@@ -407,25 +405,22 @@ extension SessionSnapshot {
     /// `JSONEncoder` writes them). The transcript is written directly: encoding hundreds of lines per conversation
     /// through `JSONEncoder` every time it is saved cost more CPU than the turns themselves.
     func encoded() throws -> Data {
+        try Self.encode(
+            engine: engine, historyLines: history.map(Self.encodeLine), ticket: ticket, ended: ended)
+    }
+
+    /// A snapshot's JSON from its transcript lines, each already encoded by ``encodeLine(_:)``.
+    static func encode(
+        engine: ConversationState, historyLines: some Collection<ByteBuffer>, ticket: String?, ended: Bool
+    ) throws -> Data {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(256 + history.count * 96)
+        buffer.reserveCapacity(256 + historyLines.reduce(0) { $0 + $1.readableBytes + 1 })
         buffer.writeStaticString("{\"engine\":")
         buffer.writeBytes(try JSONEncoder().encode(engine))
         buffer.writeStaticString(",\"history\":[")
-        for (index, message) in history.enumerated() {
+        for (index, line) in historyLines.enumerated() {
             if index > 0 { buffer.writeStaticString(",") }
-            buffer.writeStaticString("{\"author\":")
-            FastJSON.string(message.author.rawValue, &buffer)
-            if let name = message.name {
-                buffer.writeStaticString(",\"name\":")
-                FastJSON.string(name, &buffer)
-            }
-            buffer.writeStaticString(",\"text\":")
-            FastJSON.string(message.text, &buffer)
-            buffer.writeStaticString(",\"at\":")
-            // The shortest text that reads back as the same Double.
-            buffer.writeString(message.at.timeIntervalSinceReferenceDate.description)
-            buffer.writeStaticString("}")
+            buffer.writeImmutableBuffer(line)
         }
         buffer.writeStaticString("]")
         if let ticket {
@@ -434,5 +429,24 @@ extension SessionSnapshot {
         }
         buffer.writeStaticString(ended ? ",\"ended\":true}" : ",\"ended\":false}")
         return Data(buffer.readableBytesView)
+    }
+
+    /// One transcript line as a JSON object.
+    static func encodeLine(_ message: TicketMessage) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(64 + message.text.utf8.count)
+        buffer.writeStaticString("{\"author\":")
+        FastJSON.string(message.author.rawValue, &buffer)
+        if let name = message.name {
+            buffer.writeStaticString(",\"name\":")
+            FastJSON.string(name, &buffer)
+        }
+        buffer.writeStaticString(",\"text\":")
+        FastJSON.string(message.text, &buffer)
+        buffer.writeStaticString(",\"at\":")
+        // The shortest text that reads back as the same Double.
+        buffer.writeString(message.at.timeIntervalSinceReferenceDate.description)
+        buffer.writeStaticString("}")
+        return buffer
     }
 }

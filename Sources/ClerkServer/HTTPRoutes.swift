@@ -75,7 +75,7 @@ extension HTTPServer {
                 }
                 text = string
             }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = API.hasBlankEnds(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
             guard !trimmed.isEmpty else { throw APIError.badRequest("empty_message", "\"text\" is empty") }
             guard trimmed.utf8.count <= 4096 else {
                 throw APIError.badRequest("message_too_long", "a message may have at most 4096 bytes")

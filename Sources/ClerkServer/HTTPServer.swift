@@ -118,6 +118,14 @@ enum API {
         }
     }
 
+    /// Whether trimming `.whitespacesAndNewlines` might change the text: false when it is empty or both ends are
+    /// ASCII other than spaces and line breaks (nearly always), so the common case skips Foundation's trimming.
+    static func hasBlankEnds(_ text: String) -> Bool {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
+        func plain(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte) }
+        return !(plain(first) && plain(last))
+    }
+
     /// A JSON object body; empty is `{}`. Malformed JSON is a 400 naming the problem.
     static func object(from buffer: ByteBuffer) throws -> [String: Any] {
         if buffer.readableBytes == 0 { return [:] }

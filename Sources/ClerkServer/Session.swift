@@ -2,6 +2,7 @@ import ClerkEngine
 import ClerkStore
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// One conversation: its engine state, its masked transcript, its ticket and its subscribers, behind one lock.
@@ -22,6 +23,9 @@ final class Session: Sendable {
         /// The masked transcript; may hold up to ``Session/historyLimit`` + ``Session/historySlack`` lines, read
         /// through ``transcript``.
         var history: [TicketMessage] = []
+        /// The first lines of ``history`` as JSON, each encoded once, when the conversation is first saved after
+        /// it was written: saving a long conversation every second then costs a copy, not an encoding.
+        var encodedHistory: [ByteBuffer] = []
         var slots: [String: String] = [:]
         var ticket: TicketReference?
         var ticketStatus: TicketStatus?
@@ -64,7 +68,9 @@ final class Session: Sendable {
         mutating func appendHistory(_ message: TicketMessage) {
             history.append(message)
             if history.count > Session.historyLimit + Session.historySlack {
-                history.removeFirst(history.count - Session.historyLimit)
+                let dropped = history.count - Session.historyLimit
+                history.removeFirst(dropped)
+                encodedHistory.removeFirst(min(dropped, encodedHistory.count))
             }
         }
 
@@ -103,9 +109,11 @@ final class Session: Sendable {
             for continuation in subscribers.values { continuation.yield(item) }
         }
 
-        mutating func closeStreams() {
-            for continuation in subscribers.values { continuation.finish() }
-            subscribers = [:]
+        /// Removes every subscriber; the caller finishes their streams after releasing the lock (finishing a
+        /// stream runs its termination handler, which unsubscribes, taking the lock again).
+        mutating func takeSubscribers() -> [AsyncStream<SequencedEvent>.Continuation] {
+            defer { subscribers = [:] }
+            return Array(subscribers.values)
         }
     }
 
@@ -451,17 +459,24 @@ final class Session: Sendable {
 
     func status() -> (HandoffState, TicketSummary?) { state.withLock { ($0.handoffState, $0.summary) } }
 
-    func takeDirtySnapshot(force: Bool = false) -> (SessionSnapshot, Date)? {
-        state.withLock { state in
+    /// The conversation's state as JSON (a ``SessionSnapshot``) and when it was last active, if it changed since
+    /// it was last taken (or `force`).
+    func takeDirtySnapshot(force: Bool = false) -> (Data, Date)? {
+        let taken = state.withLock { state -> (ConversationState, ArraySlice<ByteBuffer>, String?, Bool, Date)? in
             guard state.dirty || force else { return nil }
             state.dirty = false
+            for message in state.history.dropFirst(state.encodedHistory.count) {
+                state.encodedHistory.append(SessionSnapshot.encodeLine(message))
+            }
             return (
-                SessionSnapshot(
-                    engine: state.engine, history: state.transcript, ticket: state.ticket?.description,
-                    ended: state.ended),
-                state.lastActivity
+                state.engine, state.encodedHistory.suffix(Session.historyLimit), state.ticket?.description,
+                state.ended, state.lastActivity
             )
         }
+        guard let (engine, lines, ticket, ended, lastActivity) = taken,
+            let data = try? SessionSnapshot.encode(engine: engine, historyLines: lines, ticket: ticket, ended: ended)
+        else { return nil }
+        return (data, lastActivity)
     }
 
     func isIdle(since date: Date) -> Bool { state.withLock { !$0.ended && $0.lastActivity < date } }
@@ -474,14 +489,15 @@ final class Session: Sendable {
     }
 
     func end(reason: String, notice: String) {
-        state.withLock { state in
-            guard !state.ended else { return }
+        let subscribers = state.withLock { state -> [AsyncStream<SequencedEvent>.Continuation] in
+            guard !state.ended else { return [] }
             state.ended = true
             state.dirty = true
             state.emit(.bot(state.reply([notice], outcome: "notice")))
             state.emit(.ended(reason: reason))
-            state.closeStreams()
+            return state.takeSubscribers()
         }
+        for continuation in subscribers { continuation.finish() }
     }
 
     func subscribe(_ key: UUID, _ continuation: AsyncStream<SequencedEvent>.Continuation) {
@@ -498,7 +514,9 @@ final class Session: Sendable {
 
     var lastSeq: Int { state.withLock { $0.nextSeq - 1 } }
 
-    func closeStreams() { state.withLock { $0.closeStreams() } }
+    func closeStreams() {
+        for continuation in state.withLock({ $0.takeSubscribers() }) { continuation.finish() }
+    }
 
     func visibleHistory() -> [HistoryEntry] {
         state.withLock { $0.transcript }.filter(\.isVisibleToCitizen).map {

@@ -39,6 +39,13 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "wrk threads (wrk -t).")
     var threads = 1
 
+    @Flag(
+        help: """
+            Pin the servers to CPU 0 and wrk to CPU 1 (with taskset), so that they do not compete for the same \
+            core; without it both share every core.
+            """)
+    var pin = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -46,6 +53,19 @@ struct HTTPBench: AsyncParsableCommand {
         guard let wrk = Self.which("wrk") else {
             printError("error: wrk is not installed; install it with: apt-get install -y wrk")
             throw ExitCode(1)
+        }
+        if pin {
+            guard Self.which("taskset") != nil else {
+                printError("error: --pin needs taskset (util-linux)")
+                throw ExitCode(1)
+            }
+            // Every thread of this process, present and future, on CPU 0.
+            let pinning = Process()
+            pinning.executableURL = URL(fileURLWithPath: Self.which("taskset")!)
+            pinning.arguments = ["-a", "-p", "-c", "0", "\(getpid())"]
+            pinning.standardOutput = FileHandle.nullDevice
+            try pinning.run()
+            pinning.waitUntilExit()
         }
         let brain = try contentOptions.loadBrain()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clerk-bench-http-\(UUID())")
@@ -161,10 +181,16 @@ struct HTTPBench: AsyncParsableCommand {
 
     private func runWrk(_ wrk: String, script: URL, url: String) throws -> WrkResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = [
+        var arguments = [
             "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", "-s", script.path, url,
         ]
+        if pin, let taskset = Self.which("taskset") {
+            process.executableURL = URL(fileURLWithPath: taskset)
+            arguments = ["-c", "1", wrk] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: wrk)
+        }
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
         let startCPU = processCPUSeconds()
