@@ -2,6 +2,7 @@ import ClerkEngine
 import ClerkStore
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
 /// Settings of the handover and of conversation lifetimes (`config/handoff.yaml`).
@@ -150,7 +151,6 @@ public final class Conversations: Sendable {
         let session = Session(id: id, tokenHash: AgentToken.hash(token), owner: self, now: clock())
         sessions.withLock { $0[id] = session }
         byTokenHash.withLock { $0[session.tokenHash] = id }
-        Task { await session.markDirty() }
         return ConversationHandle(id: id, resumeToken: token)
     }
 
@@ -159,7 +159,7 @@ public final class Conversations: Sendable {
     public func resume(token: String) async throws -> String {
         let hash = AgentToken.hash(token)
         if let id = byTokenHash.withLock({ $0[hash] }), let session = sessions.withLock({ $0[id] }) {
-            await session.reopen(now: clock())
+            session.reopen(now: clock())
             return id
         }
         guard let stored = try? await store.session(resumeTokenHash: hash),
@@ -198,6 +198,13 @@ public final class Conversations: Sendable {
         try await session(id).handle(text, explain: explain)
     }
 
+    /// The reply to the citizen's message, given at once on the calling thread, when the turn needs nothing from
+    /// the store (no handover, no ticket look-up, no person holding the conversation). Otherwise nil, and nothing
+    /// changed: use ``send(_:to:explain:)``.
+    public func sendNow(_ text: String, to id: String) throws -> BotReply? {
+        try session(id).handleNow(text)
+    }
+
     /// Hands the conversation to a person at once (an explicit request, such as `/human`: no consent question).
     public func requestPerson(in id: String) async throws -> BotReply {
         try await session(id).requestPerson()
@@ -205,13 +212,13 @@ public final class Conversations: Sendable {
 
     /// How the last message the assistant answered in this conversation was understood.
     public func explainLast(in id: String) async throws -> Explanation? {
-        try await session(id).explainLast()
+        try session(id).explainLast()
     }
 
     /// Records whether the last answer helped, for the editors' report.
     public func feedback(on id: String, turn: String? = nil, helpful: Bool, comment: String?) async {
         guard let session = sessions.withLock({ $0[id] }) else { return }
-        await session.feedback(turn: turn, helpful: helpful, comment: comment)
+        session.feedback(turn: turn, helpful: helpful, comment: comment)
     }
 
     /// The conversation's events from now on. The stream finishes when the conversation ends.
@@ -229,10 +236,10 @@ public final class Conversations: Sendable {
     /// Events after `seq` that are still kept, or, when there are none, the first to come within `wait`.
     public func events(of id: String, after seq: Int, wait: Duration) async throws -> [SequencedEvent] {
         let session = try session(id)
-        if wait <= .zero { return await session.events(after: seq) }
+        if wait <= .zero { return session.events(after: seq) }
         // Subscribe first, then look back: an event emitted in between is in one or the other.
         let stream = try await sequencedEvents(of: id)
-        let recent = await session.events(after: seq)
+        let recent = session.events(after: seq)
         if !recent.isEmpty { return recent }
         return await withTaskGroup(of: [SequencedEvent].self) { group in
             group.addTask {
@@ -251,23 +258,28 @@ public final class Conversations: Sendable {
 
     /// What the citizen may see again of the conversation (e-mail addresses and numbers stay masked).
     public func history(of id: String) async throws -> [HistoryEntry] {
-        try await session(id).visibleHistory()
+        try session(id).visibleHistory()
     }
 
     /// The conversation's events with their sequence numbers, from now on.
     /// Subscribed before it returns: no event emitted afterwards is missed.
     public func sequencedEvents(of id: String) async throws -> AsyncStream<SequencedEvent> {
+        try sequencedEventsNow(of: id)
+    }
+
+    /// ``sequencedEvents(of:)`` without suspending.
+    func sequencedEventsNow(of id: String) throws -> AsyncStream<SequencedEvent> {
         let session = try session(id)
         let (stream, continuation) = AsyncStream<SequencedEvent>.makeStream(bufferingPolicy: .bufferingNewest(256))
         let key = UUID()
-        continuation.onTermination = { _ in Task { await session.unsubscribe(key) } }
-        await session.subscribe(key, continuation)
+        continuation.onTermination = { _ in session.unsubscribe(key) }
+        session.subscribe(key, continuation)
         return stream
     }
 
     /// The current handover state and ticket of a conversation.
     public func status(of id: String) async throws -> (HandoffState, TicketSummary?) {
-        try await session(id).status()
+        try session(id).status()
     }
 
     func register(_ reference: TicketReference, for id: String) {
@@ -307,21 +319,21 @@ public final class Conversations: Sendable {
     /// Ends every open event stream (at shutdown, so long-lived HTTP and line connections let the server stop).
     public func closeStreams() async {
         let all = sessions.withLock { Array($0.values) }
-        for session in all { await session.closeStreams() }
+        for session in all { session.closeStreams() }
     }
 
     /// The sequence number of the conversation's newest event (0 before any).
     public func lastEventSeq(of id: String) async throws -> Int {
-        try await session(id).lastSeq
+        try session(id).lastSeq
     }
 
     /// Writes dirty sessions and queued turn records now.
     public func flush() async {
         let all = sessions.withLock { Array($0.values) }
-        for session in all {
-            if let (snapshot, updatedAt) = await session.takeDirtySnapshot(),
-                let data = try? JSONEncoder().encode(snapshot)
-            {
+        for (index, session) in all.enumerated() {
+            // Thousands of snapshots take a while: let requests and turns waiting for this thread go first.
+            if index % 32 == 31 { await Task.yield() }
+            if let (data, updatedAt) = session.takeDirtySnapshot() {
                 writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
             }
         }
@@ -344,11 +356,9 @@ public final class Conversations: Sendable {
     private func endIdleConversations() async {
         let now = clock()
         let all = sessions.withLock { Array($0.values) }
-        for session in all where await session.isIdle(since: now.addingTimeInterval(-settings.idleTimeout)) {
-            await session.end(reason: "idle", notice: Self.idleNotice)
-            if let (snapshot, updatedAt) = await session.takeDirtySnapshot(force: true),
-                let data = try? JSONEncoder().encode(snapshot)
-            {
+        for session in all where session.isIdle(since: now.addingTimeInterval(-settings.idleTimeout)) {
+            session.end(reason: "idle", notice: Self.idleNotice)
+            if let (data, updatedAt) = session.takeDirtySnapshot(force: true) {
                 writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
             }
             forget(session.id)
@@ -388,4 +398,55 @@ struct SessionSnapshot: Codable {
     var history: [TicketMessage]
     var ticket: String?
     var ended: Bool
+}
+
+extension SessionSnapshot {
+    /// The snapshot as JSON that `JSONDecoder` reads back as a `SessionSnapshot` (dates as seconds since 2001, as
+    /// `JSONEncoder` writes them). The transcript is written directly: encoding hundreds of lines per conversation
+    /// through `JSONEncoder` every time it is saved cost more CPU than the turns themselves.
+    func encoded() throws -> Data {
+        try Self.encode(
+            engine: engine, historyLines: history.map(Self.encodeLine), ticket: ticket, ended: ended)
+    }
+
+    /// A snapshot's JSON from its transcript lines, each already encoded by ``encodeLine(_:)``.
+    static func encode(
+        engine: ConversationState, historyLines: some Collection<ByteBuffer>, ticket: String?, ended: Bool
+    ) throws -> Data {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(256 + historyLines.reduce(0) { $0 + $1.readableBytes + 1 })
+        buffer.writeStaticString("{\"engine\":")
+        buffer.writeBytes(try JSONEncoder().encode(engine))
+        buffer.writeStaticString(",\"history\":[")
+        for (index, line) in historyLines.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            buffer.writeImmutableBuffer(line)
+        }
+        buffer.writeStaticString("]")
+        if let ticket {
+            buffer.writeStaticString(",\"ticket\":")
+            FastJSON.string(ticket, &buffer)
+        }
+        buffer.writeStaticString(ended ? ",\"ended\":true}" : ",\"ended\":false}")
+        return Data(buffer.readableBytesView)
+    }
+
+    /// One transcript line as a JSON object.
+    static func encodeLine(_ message: TicketMessage) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(64 + message.text.utf8.count)
+        buffer.writeStaticString("{\"author\":")
+        FastJSON.string(message.author.rawValue, &buffer)
+        if let name = message.name {
+            buffer.writeStaticString(",\"name\":")
+            FastJSON.string(name, &buffer)
+        }
+        buffer.writeStaticString(",\"text\":")
+        FastJSON.string(message.text, &buffer)
+        buffer.writeStaticString(",\"at\":")
+        // The shortest text that reads back as the same Double.
+        buffer.writeString(message.at.timeIntervalSinceReferenceDate.description)
+        buffer.writeStaticString("}")
+        return buffer
+    }
 }

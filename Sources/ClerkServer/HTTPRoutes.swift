@@ -64,15 +64,30 @@ extension HTTPServer {
         router.post("v1/conversations/:id/messages") { request, context -> Response in
             let id = try conversation(context, conversations)
             var request = request
-            let body = try await API.body(&request, limit: limit)
-            guard let text = try API.string(body, "text") else { throw APIError.badRequest("missing_field", "") }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let buffer = try await API.collect(&request, limit: limit)
+            let text: String
+            if let plain = API.plainText(buffer) {
+                text = plain
+            } else {
+                let body = try API.object(from: buffer)
+                guard let string = try API.string(body, "text") else {
+                    throw APIError.badRequest("missing_field", "")
+                }
+                text = string
+            }
+            let trimmed = API.hasBlankEnds(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
             guard !trimmed.isEmpty else { throw APIError.badRequest("empty_message", "\"text\" is empty") }
             guard trimmed.utf8.count <= 4096 else {
                 throw APIError.badRequest("message_too_long", "a message may have at most 4096 bytes")
             }
             let explain = request.uri.queryParameters["explain"].map { $0 == "true" || $0 == "1" } ?? false
             do {
+                // An ordinary turn is answered on this task, without waiting for anything.
+                if !explain, let reply = try conversations.sendNow(trimmed, to: id) {
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: ResponseBody(byteBuffer: FastJSON.turn(reply)))
+                }
                 let (reply, explanation) = try await conversations.send(trimmed, to: id, explain: explain)
                 if explanation == nil {
                     // The hot path: written directly, without Foundation's JSONEncoder (several times faster).

@@ -71,14 +71,63 @@ enum API {
 
     /// Reads a JSON object body; a missing or empty body is `{}`. Malformed JSON is a 400 naming the problem.
     static func body(_ request: inout Request, limit: Int) async throws -> [String: Any] {
-        let buffer: ByteBuffer
+        try object(from: try await collect(&request, limit: limit))
+    }
+
+    /// The request's body; 413 when it is larger than `limit`.
+    static func collect(_ request: inout Request, limit: Int) async throws -> ByteBuffer {
         do {
-            buffer = try await request.collectBody(upTo: limit)
+            return try await request.collectBody(upTo: limit)
         } catch {
             throw APIError(
                 status: .contentTooLarge, code: "body_too_large",
                 message: "the request body is larger than \(limit) bytes")
         }
+    }
+
+    /// The string of a body that is exactly `{"text": "…"}` (any spacing) whose string has no escape: what clients
+    /// send nearly always, read without `JSONSerialization`. Nil for anything else, which ``object(from:)`` reads.
+    static func plainText(_ buffer: ByteBuffer) -> String? {
+        buffer.withUnsafeReadableBytes { bytes -> String? in
+            var index = 0
+            func skipSpace() {
+                while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            }
+            func take(_ expected: String) -> Bool {
+                skipSpace()
+                for byte in expected.utf8 {
+                    guard index < bytes.count, bytes[index] == byte else { return false }
+                    index += 1
+                }
+                return true
+            }
+            guard take("{"), take("\"text\""), take(":"), take("\"") else { return nil }
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                // An escape or a raw control character: the general reader decides.
+                if bytes[index] == UInt8(ascii: "\\") || bytes[index] < 0x20 { return nil }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            let end = index
+            index += 1
+            guard take("}") else { return nil }
+            skipSpace()
+            guard index == bytes.count else { return nil }
+            return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
+    }
+
+    /// Whether trimming `.whitespacesAndNewlines` might change the text: false when it is empty or both ends are
+    /// ASCII other than spaces and line breaks (nearly always), so the common case skips Foundation's trimming.
+    static func hasBlankEnds(_ text: String) -> Bool {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return false }
+        func plain(_ byte: UInt8) -> Bool { byte < 0x80 && byte != 0x20 && !(0x09...0x0D).contains(byte) }
+        return !(plain(first) && plain(last))
+    }
+
+    /// A JSON object body; empty is `{}`. Malformed JSON is a 400 naming the problem.
+    static func object(from buffer: ByteBuffer) throws -> [String: Any] {
         if buffer.readableBytes == 0 { return [:] }
         let data = Data(buffer.readableBytesView)
         let object: Any

@@ -22,13 +22,20 @@ public struct LineServerSettings: Sendable, Hashable {
 
 /// The line-based chat protocol over TCP (docs/protocol.md): one conversation per connection, through
 /// ``Conversations``, so tickets, agent replies and resume behave as on HTTP.
+///
+/// Each connection is served by a ``LineConnectionHandler`` on its event loop. An ordinary turn (decode the line,
+/// run the engine, encode the reply) completes synchronously there, and the replies to all lines of one read go out
+/// with one flush. Commands and turns that wait for the store (a
+/// handover) run as tasks; the connection reads nothing more until they are answered.
 public final class LineServer: Sendable {
     public static let version = "clerk-chat/1"
 
     let conversations: Conversations
     let settings: LineServerSettings
     let logger: Logger
-    private let open = Atomic<Int>(0)
+    let open = Atomic<Int>(0)
+    /// Open connections, to say goodbye to at shutdown.
+    let connections = Mutex<[ObjectIdentifier: any Channel]>([:])
 
     public init(conversations: Conversations, settings: LineServerSettings = .init(), logger: Logger) {
         self.conversations = conversations
@@ -36,7 +43,8 @@ public final class LineServer: Sendable {
         self.logger = logger
     }
 
-    /// Binds `host:port` (0 picks a free port) and serves until cancelled. `onReady` gets the bound port.
+    /// Binds `host:port` (0 picks a free port) and serves until cancelled. `onReady` gets the bound port. When
+    /// cancelled, every open connection gets `BYE shutdown` and is closed.
     public func run(host: String, port: Int, onReady: @Sendable (Int) async -> Void) async throws {
         let maxLine = settings.maxLineBytes
         let idle = settings.idleTimeout
@@ -47,58 +55,45 @@ public final class LineServer: Sendable {
             // A client that stops sending (`nc -N`, `shutdown(SHUT_WR)`) still gets the replies to its last lines.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: 64 * 1024))
-            .bind(host: host, port: port) { channel in
+            .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(LineDecoder(maxLength: maxLine)))
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-                    try channel.pipeline.syncOperations.addHandler(IdleCloser())
-                    return try NIOAsyncChannel<LineFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(ByteToMessageHandler(LineDecoder(maxLength: maxLine)))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idle))
+                    try pipeline.addHandler(IdleCloser())
+                    try pipeline.addHandler(LineConnectionHandler(server: self))
                 }
             }
-        await onReady(server.channel.localAddress?.port ?? port)
-        try await withThrowingDiscardingTaskGroup { group in
-            try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await self.serve(connection) }
-                }
-            }
+            .bind(host: host, port: port).get()
+        await onReady(server.localAddress?.port ?? port)
+        await withTaskCancellationHandler {
+            try? await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
         }
-    }
-
-    private func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>) async {
-        let count = open.wrappingAdd(1, ordering: .relaxed).newValue
-        defer { open.wrappingSubtract(1, ordering: .relaxed) }
-        do {
-            try await connection.executeThenClose { inbound, outbound in
-                if count > settings.maxConnections {
-                    try await outbound.write(
-                        Self.lines(["ERROR too-many-connections the server is full; try again later"]))
-                    return
-                }
-                var connectionState = ConnectionState(
-                    conversations: conversations, settings: settings,
-                    write: { lines in try await outbound.write(LineServer.lines(lines)) },
-                    finish: { outbound.finish() })
-                try await connectionState.greet()
-                defer { connectionState.stopEvents() }
-                for try await frame in inbound {
-                    if try await !connectionState.handle(frame) { break }
-                }
-            }
-        } catch {
-            logger.debug("line connection closed: \(error)")
+        // Goodbye to every open connection; each closes once its goodbye is written.
+        let open = connections.withLock { Array($0.values) }
+        for channel in open {
+            channel.pipeline.fireUserInboundEventTriggered(LineConnectionHandler.Shutdown())
         }
+        try? await EventLoopFuture.andAllComplete(
+            open.map(\.closeFuture), on: MultiThreadedEventLoopGroup.singleton.any()
+        ).get()
     }
 
     /// Lines joined into one buffer, each ended with LF.
     static func lines(_ lines: [String]) -> ByteBuffer {
         var buffer = ByteBuffer()
+        write(lines, to: &buffer)
+        return buffer
+    }
+
+    /// Appends lines to a buffer, each ended with LF.
+    static func write(_ lines: [String], to buffer: inout ByteBuffer) {
         for line in lines {
             buffer.writeString(line)
             buffer.writeInteger(UInt8(ascii: "\n"))
         }
-        return buffer
     }
 }
 
@@ -181,8 +176,203 @@ final class IdleCloser: ChannelInboundHandler, Sendable {
     }
 }
 
+/// Serves one connection on its event loop: greets, answers ordinary turns synchronously (one flush for the
+/// replies to all lines of a read), runs commands and turns that wait for the store as tasks, one at a time, and
+/// reads nothing more while one runs or while the client is slow to read its replies (back-pressure: at most the
+/// write buffer's high-water mark is written ahead).
+final class LineConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = LineFrame
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Sent through every connection's pipeline when the server stops: a goodbye, then the close.
+    struct Shutdown: Sendable {}
+
+    private let server: LineServer
+    private var state: ConnectionState?
+    /// Frames read but not yet answered (a task runs, or the client is slow to read).
+    private var queue = CircularBuffer<LineFrame>()
+    /// A command or turn runs as a task; frames wait until it answered.
+    private var busy = false
+    /// A read was held back; it is passed on once the queue is empty.
+    private var readHeld = false
+    private var unflushed = false
+    private var inputClosed = false
+    private var closing = false
+    private var counted = false
+
+    init(server: LineServer) {
+        self.server = server
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let count = server.open.wrappingAdd(1, ordering: .relaxed).newValue
+        counted = true
+        server.connections.withLock { $0[ObjectIdentifier(channel)] = channel }
+        context.fireChannelActive()
+        if count > server.settings.maxConnections {
+            close(after: ["ERROR too-many-connections the server is full; try again later"], context: context)
+            return
+        }
+        var state = ConnectionState(
+            conversations: server.conversations, settings: server.settings,
+            write: { lines in try await channel.writeAndFlush(LineServer.lines(lines)) },
+            finish: { channel.close(promise: nil) })
+        let greeting = state.greetNow()
+        self.state = state
+        send(greeting, context: context)
+        flushIfNeeded(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted {
+            counted = false
+            server.open.wrappingSubtract(1, ordering: .relaxed)
+            let key = ObjectIdentifier(context.channel)
+            server.connections.withLock { _ = $0.removeValue(forKey: key) }
+        }
+        state?.stopEvents()
+        closing = true
+        queue.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        let frame = unwrapInboundIn(data)
+        if busy || !queue.isEmpty || !context.channel.isWritable {
+            queue.append(frame)
+        } else {
+            process(frame, context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Shutdown {
+            close(after: ["BYE shutdown the server is stopping; goodbye"], context: context)
+            // A client that reads nothing must not hold the shutdown.
+            let channel = context.channel
+            context.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+            return
+        }
+        if event as? ChannelEvent == .inputClosed {
+            inputClosed = true
+            drain(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard !busy, queue.isEmpty, !closing, context.channel.isWritable else {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        server.logger.debug("line connection closed: \(error)")
+        context.close(promise: nil)
+    }
+
+    // MARK: Answering
+
+    private func process(_ frame: LineFrame, context: ChannelHandlerContext) {
+        guard var state else { return }
+        let request = state.classify(frame)
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        if state.answerNow(request, into: &buffer) {
+            self.state = state
+            if buffer.readableBytes > 0 {
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                unflushed = true
+            }
+            return
+        }
+        // A command, or a turn that waits for the store: a task, while this connection reads nothing more.
+        self.state = state
+        busy = true
+        flushIfNeeded(context: context)
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        Task {
+            var running = state
+            let open = (try? await running.perform(request)) ?? false
+            let state = running
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.busy = false
+                guard !handler.closing else {
+                    state.stopEvents()
+                    return
+                }
+                handler.state = state
+                if open {
+                    handler.drain(context: context)
+                } else {
+                    handler.closing = true
+                    context.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    /// Answers queued frames while the client keeps up, then reads again (or closes after the client's last line).
+    private func drain(context: ChannelHandlerContext) {
+        while !busy, !closing, context.channel.isWritable, let frame = queue.popFirst() {
+            process(frame, context: context)
+        }
+        flushIfNeeded(context: context)
+        guard !busy, !closing, queue.isEmpty else { return }
+        if inputClosed {
+            // The client sent its last line and every line is answered: close once the replies are out.
+            close(after: [], context: context)
+        } else if readHeld, context.channel.isWritable {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func send(_ lines: [String], context: ChannelHandlerContext) {
+        guard !lines.isEmpty else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 256)
+        LineServer.write(lines, to: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        unflushed = true
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        guard unflushed else { return }
+        unflushed = false
+        context.flush()
+    }
+
+    private func close(after lines: [String], context: ChannelHandlerContext) {
+        guard !closing else { return }
+        closing = true
+        state?.stopEvents()
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        LineServer.write(lines, to: &buffer)
+        let channel = context.channel
+        // Writes complete in order: once this one is out, every reply before it is too.
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        unflushed = false
+    }
+}
+
 /// One connection's conversation: parses lines, runs turns one at a time, forwards events.
-struct ConnectionState {
+struct ConnectionState: Sendable {
     let conversations: Conversations
     /// Sends lines to the client, in order; suspends while the client is slow to read.
     let write: @Sendable ([String]) async throws -> Void
@@ -193,6 +383,16 @@ struct ConnectionState {
     var events: Task<Void, Never>?
     var tokens: Double
     var lastRefill = ContinuousClock.now
+
+    /// What a client line asks for.
+    enum Request: Sendable {
+        /// Lines to send at once (an error), or none (an empty line).
+        case reply([String])
+        /// A message to the assistant.
+        case message(String)
+        /// A `/` command.
+        case command(String)
+    }
 
     init(
         conversations: Conversations, settings: LineServerSettings,
@@ -208,23 +408,40 @@ struct ConnectionState {
     mutating func greet() async throws {
         let handle = conversations.start()
         id = handle.id
-        let welcome = conversations.brains.brain.settings.welcomeMessage
-        try await write(
-            ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"] + Self.say(welcome) + ["END"])
+        try await write(greeting(handle))
         await startEvents()
+    }
+
+    /// Starts the conversation and subscribes to its events without suspending; returns the greeting.
+    mutating func greetNow() -> [String] {
+        let handle = conversations.start()
+        id = handle.id
+        if let stream = try? conversations.sequencedEventsNow(of: id) {
+            events = relay(stream)
+        }
+        return greeting(handle)
+    }
+
+    private func greeting(_ handle: ConversationHandle) -> [String] {
+        let welcome = conversations.brains.brain.settings.welcomeMessage
+        return ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"] + Self.say(welcome) + ["END"]
     }
 
     mutating func startEvents() async {
         events?.cancel()
-        guard let stream = try? await conversations.events(of: id) else { return }
+        guard let stream = try? await conversations.sequencedEvents(of: id) else { return }
+        events = relay(stream)
+    }
+
+    /// Writes the conversation's events as lines; after `BYE` (the conversation ended), closes the connection.
+    private func relay(_ stream: AsyncStream<SequencedEvent>) -> Task<Void, Never> {
         let write = self.write
         let finish = self.finish
-        events = Task {
-            for await event in stream {
+        return Task {
+            for await item in stream {
                 guard !Task.isCancelled else { break }
-                try? await write(Self.lines(for: event))
-                // The conversation ended (idle): after the goodbye, the connection closes.
-                if case .ended = event {
+                try? await write(Self.lines(for: item.event))
+                if case .ended = item.event {
                     finish()
                     break
                 }
@@ -236,34 +453,88 @@ struct ConnectionState {
 
     /// Handles one frame; false when the connection should close.
     mutating func handle(_ frame: LineFrame) async throws -> Bool {
+        try await perform(classify(frame))
+    }
+
+    /// Reads a frame: an error to answer at once, an empty line, a message (rate-limited) or a command.
+    mutating func classify(_ frame: LineFrame) -> Request {
         guard case .line(let buffer) = frame else {
-            try await error(
-                "line-too-long", "a line may have at most \(settings.maxLineBytes) bytes; the rest was ignored")
-            return true
+            return .reply(
+                Self.error(
+                    "line-too-long", "a line may have at most \(settings.maxLineBytes) bytes; the rest was ignored"))
         }
-        guard let text = String(validating: buffer.readableBytesView, as: UTF8.self) else {
-            try await error("invalid-utf8", "lines must be UTF-8 text")
-            return true
+        let line: String
+        if let plain = Self.plainASCII(buffer) {
+            line = plain
+        } else {
+            guard let text = buffer.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
+                return .reply(Self.error("invalid-utf8", "lines must be UTF-8 text"))
+            }
+            if text.utf8.contains(where: { ($0 < 0x20 && $0 != UInt8(ascii: "\t")) || $0 == 0x7F }) {
+                return .reply(
+                    Self.error("control-characters", "lines must not contain NUL or other control characters"))
+            }
+            line = text.trimmingCharacters(in: .whitespaces)
         }
-        if text.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) {
-            try await error("control-characters", "lines must not contain NUL or other control characters")
-            return true
-        }
-        let line = text.trimmingCharacters(in: .whitespaces)
-        if line.isEmpty { return true }
+        if line.isEmpty { return .reply([]) }
         let isCommand = line.hasPrefix("/") && !line.hasPrefix("//")
         // Messages are rate-limited; commands (/quit, /help…) are not.
         guard isCommand || takeToken() else {
-            try await error(
-                "rate-limited",
-                "too many messages; at most \(Int(settings.messagesPerSecond)) a second — this one was ignored")
-            return true
+            return .reply(
+                Self.error(
+                    "rate-limited",
+                    "too many messages; at most \(Int(settings.messagesPerSecond)) a second — this one was ignored"))
         }
-        if isCommand {
+        if isCommand { return .command(line) }
+        return .message(line.hasPrefix("//") ? String(line.dropFirst()) : line)
+    }
+
+    /// A line of printable ASCII (nearly every line), with spaces and tabs trimmed as `.whitespaces` would trim
+    /// them, in one pass; nil for anything else (non-ASCII or control characters), which takes the general path.
+    static func plainASCII(_ buffer: ByteBuffer) -> String? {
+        buffer.withUnsafeReadableBytes { bytes -> String? in
+            for byte in bytes where byte >= 0x7F || (byte < 0x20 && byte != UInt8(ascii: "\t")) { return nil }
+            func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+            var start = 0
+            var end = bytes.count
+            while start < end, isBlank(bytes[start]) { start += 1 }
+            while end > start, isBlank(bytes[end - 1]) { end -= 1 }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
+    }
+
+    /// The answer to a request when it needs no waiting: errors, empty lines
+    /// and ordinary turns, written into `buffer`. False for commands and for turns that wait for the store (see
+    /// ``perform(_:)``); then nothing was written.
+    func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
+        switch request {
+        case .reply(let lines):
+            LineServer.write(lines, to: &buffer)
+        case .command:
+            return false
+        case .message(let text):
+            do {
+                guard let reply = try conversations.sendNow(text, to: id) else { return false }
+                Self.write(reply, to: &buffer)
+            } catch {
+                LineServer.write(Self.error("conversation-ended", "\(error)"), to: &buffer)
+            }
+        }
+        return true
+    }
+
+    /// Answers a request, waiting for the store where needed; false when the connection should close.
+    mutating func perform(_ request: Request) async throws -> Bool {
+        switch request {
+        case .reply(let lines):
+            if !lines.isEmpty { try await write(lines) }
+            return true
+        case .message(let text):
+            try await turn(text)
+            return true
+        case .command(let line):
             return try await command(line)
         }
-        try await turn(line.hasPrefix("//") ? String(line.dropFirst()) : line)
-        return true
     }
 
     private mutating func takeToken() -> Bool {
@@ -280,7 +551,7 @@ struct ConnectionState {
     private func turn(_ text: String) async throws {
         do {
             let (reply, _) = try await conversations.send(text, to: id)
-            try await write(Self.lines(for: reply) + ["END"])
+            try await write(Self.lines(for: reply))
         } catch let error as ConversationError {
             try await self.error("conversation-ended", error.description)
         }
@@ -306,7 +577,7 @@ struct ConnectionState {
                 ])
         case "/human":
             let reply = try await conversations.requestPerson(in: id)
-            try await write(Self.lines(for: reply) + ["END"])
+            try await write(Self.lines(for: reply))
         case "/resume":
             guard !argument.isEmpty else {
                 try await error("missing-token", "write /resume followed by the token you were given")
@@ -365,7 +636,11 @@ struct ConnectionState {
     }
 
     private func error(_ code: String, _ text: String) async throws {
-        try await write(["ERROR \(code) \(text)"])
+        try await write(Self.error(code, text))
+    }
+
+    static func error(_ code: String, _ text: String) -> [String] {
+        ["ERROR \(code) \(text)"]
     }
 
     // MARK: Formatting
@@ -375,12 +650,42 @@ struct ConnectionState {
         message.split(separator: "\n", omittingEmptySubsequences: true).map { "SAY " + $0 }
     }
 
+    /// A reply's lines and its `END`, each ended with LF, written straight into `buffer`: `SAY` lines (a message
+    /// with line breaks becomes several), then `OPTION`, `LINK` and `TICKET` lines.
+    static func write(_ reply: BotReply, to buffer: inout ByteBuffer) {
+        for message in reply.messages {
+            for part in message.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                buffer.writeStaticString("SAY ")
+                buffer.writeBytes(part)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+            }
+        }
+        for (index, option) in reply.quickReplies.enumerated() {
+            buffer.writeStaticString("OPTION ")
+            buffer.writeString(String(index + 1))
+            buffer.writeInteger(UInt8(ascii: " "))
+            buffer.writeString(option)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        for link in reply.links {
+            buffer.writeStaticString("LINK ")
+            buffer.writeString(link.url)
+            buffer.writeInteger(UInt8(ascii: " "))
+            buffer.writeString(link.title)
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        if let ticket = reply.ticket {
+            buffer.writeString(ticketLine(ticket, reply.handoff))
+            buffer.writeInteger(UInt8(ascii: "\n"))
+        }
+        buffer.writeStaticString("END\n")
+    }
+
+    /// A reply's lines and its `END`, as ``write(_:to:)`` sends them.
     static func lines(for reply: BotReply) -> [String] {
-        var lines = reply.messages.flatMap(say)
-        for (index, option) in reply.quickReplies.enumerated() { lines.append("OPTION \(index + 1) \(option)") }
-        for link in reply.links { lines.append("LINK \(link.url) \(link.title)") }
-        if let ticket = reply.ticket { lines.append(ticketLine(ticket, reply.handoff)) }
-        return lines
+        var buffer = ByteBuffer()
+        write(reply, to: &buffer)
+        return buffer.readableBytesView.split(separator: UInt8(ascii: "\n")).map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func ticketLine(_ ticket: TicketSummary, _ state: HandoffState) -> String {

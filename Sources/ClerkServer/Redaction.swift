@@ -16,7 +16,7 @@ public enum Redaction {
 
     /// The text with e-mail addresses, phone numbers and digit runs of seven or more replaced.
     public static func mask(_ text: String) -> String {
-        guard text.contains(where: { $0 == "@" || $0.isNumber }) else { return text }
+        guard mayContainPersonalData(text) else { return text }
         let range = NSRange(text.startIndex..., in: text)
         var result = email.stringByReplacingMatches(in: text, range: range, withTemplate: "[e-mail]")
         let matches = phone.matches(in: result, range: NSRange(result.startIndex..., in: result))
@@ -29,6 +29,16 @@ public enum Redaction {
             result.replaceSubrange(found, with: "[number]")
         }
         return result
+    }
+
+    /// Whether the text has an `@` or a number at all; ASCII text (nearly all) is checked byte by byte.
+    private static func mayContainPersonalData(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "@") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { return true }
+            if byte >= 0x80 { ascii = false }
+        }
+        return !ascii && text.contains(where: { $0 == "@" || $0.isNumber })
     }
 
     /// The first e-mail address or phone number in `text`, as written (for contact details given with consent).

@@ -2,158 +2,290 @@ import ClerkEngine
 import ClerkStore
 import Foundation
 import Logging
+import NIOCore
 import Synchronization
 
-/// One conversation: its engine state, its masked transcript, its ticket and its subscribers. An actor, so the
-/// turns of one conversation run one at a time.
-actor Session {
-    nonisolated let id: String
-    nonisolated let tokenHash: String
+/// One conversation: its engine state, its masked transcript, its ticket and its subscribers, behind one lock.
+///
+/// A turn runs the engine while holding the lock, so the turns of one conversation run one at a time; different
+/// conversations run in parallel. An ordinary turn needs nothing else and completes synchronously on the caller's
+/// thread (``handleNow(_:)``: a line connection's event loop, an HTTP request's task), without a hop to another
+/// executor. Work that waits for the store (a handover, a message to a person) releases the lock while it waits.
+final class Session: Sendable {
+    let id: String
+    let tokenHash: String
     unowned let owner: Conversations
-    private var engine = ConversationState()
-    private var history: [TicketMessage] = []
-    private var slots: [String: String] = [:]
-    private var ticket: TicketReference?
-    private var ticketStatus: TicketStatus?
-    private var replyBy: Date?
-    private var agent: String?
-    private var awaitingContact = false
-    private var lastActivity: Date
-    private var ended = false
-    private var dirty = false
-    private var subscribers: [UUID: AsyncStream<SequencedEvent>.Continuation] = [:]
-    /// Recent events, for long polls that reconnect with the last sequence number they saw.
-    private var recentEvents: [SequencedEvent] = []
-    private var nextSeq = 1
-    private var turnNumber = 0
-    /// Intents of recent replies by turn id, for feedback.
-    private var turnIntents: [String: String] = [:]
-    /// The last message the assistant answered and the state it was answered in, to explain it on request.
-    private var lastAnswered: (text: String, state: ConversationState)?
+    private let state: Mutex<State>
+
+    /// Everything that changes, guarded by ``state``.
+    private struct State {
+        var engine = ConversationState()
+        /// The masked transcript; may hold up to ``Session/historyLimit`` + ``Session/historySlack`` lines, read
+        /// through ``transcript``.
+        var history: [TicketMessage] = []
+        /// The first lines of ``history`` as JSON, each encoded once, when the conversation is first saved after
+        /// it was written: saving a long conversation every second then costs a copy, not an encoding.
+        var encodedHistory: [ByteBuffer] = []
+        var slots: [String: String] = [:]
+        var ticket: TicketReference?
+        var ticketStatus: TicketStatus?
+        var replyBy: Date?
+        var agent: String?
+        var awaitingContact = false
+        var lastActivity: Date
+        var ended = false
+        var dirty = false
+        var subscribers: [UUID: AsyncStream<SequencedEvent>.Continuation] = [:]
+        /// Recent events, for long polls that reconnect with the last sequence number they saw.
+        var recentEvents: [SequencedEvent] = []
+        var nextSeq = 1
+        var turnNumber = 0
+        /// Intents of recent replies by turn id, for feedback.
+        var turnIntents: [String: String] = [:]
+        /// The last message the assistant answered and the state it was answered in, to explain it on request.
+        var lastAnswered: (text: String, state: ConversationState)?
+
+        var handoffState: HandoffState {
+            switch ticketStatus {
+            case nil: .none
+            case .queued: .queued
+            case .assigned: .withAgent
+            case .waitingOnCitizen: .waitingOnCitizen
+            case .resolved, .closed: .resolved
+            }
+        }
+
+        var summary: TicketSummary? {
+            guard let ticket, let ticketStatus else { return nil }
+            return TicketSummary(reference: ticket.description, status: ticketStatus.rawValue, replyBy: replyBy)
+        }
+
+        /// The transcript of a long conversation is kept to its last ``Session/historyLimit`` lines.
+        var transcript: [TicketMessage] {
+            history.count <= Session.historyLimit ? history : Array(history.suffix(Session.historyLimit))
+        }
+
+        mutating func appendHistory(_ message: TicketMessage) {
+            history.append(message)
+            if history.count > Session.historyLimit + Session.historySlack {
+                let dropped = history.count - Session.historyLimit
+                history.removeFirst(dropped)
+                encodedHistory.removeFirst(min(dropped, encodedHistory.count))
+            }
+        }
+
+        func reply(_ messages: [String], outcome: String) -> BotReply {
+            BotReply(messages: messages, ticket: summary, handoff: handoffState, outcome: outcome)
+        }
+
+        /// Takes the engine's new state and builds the reply, before any action is carried out.
+        mutating func begin(_ turn: Turn) -> BotReply {
+            engine = turn.state
+            slots.merge(turn.slots) { $1 }
+            return BotReply(
+                messages: turn.messages, quickReplies: turn.quickReplies, links: turn.links, ticket: summary,
+                handoff: handoffState,
+                // "Shall I pass this to a person?" is a question, not an answer to rate.
+                outcome: turn.state.pendingHandoff != nil && turn.actions.isEmpty
+                    ? "ask" : Session.outcomeName(turn.outcome),
+                intent: turn.intent, service: turn.service)
+        }
+
+        mutating func record(_ reply: inout BotReply, at date: Date) {
+            for message in reply.messages { appendHistory(TicketMessage(author: .bot, text: message, at: date)) }
+            turnNumber += 1
+            reply.turnID = "t\(turnNumber)"
+            if let intent = reply.intent {
+                turnIntents[reply.turnID] = intent
+                if turnIntents.count > 100 { turnIntents.removeAll() }
+            }
+        }
+
+        mutating func emit(_ event: ConversationEvent) {
+            let item = SequencedEvent(seq: nextSeq, event: event)
+            nextSeq += 1
+            recentEvents.append(item)
+            if recentEvents.count > 200 { recentEvents.removeFirst(recentEvents.count - 200) }
+            for continuation in subscribers.values { continuation.yield(item) }
+        }
+
+        /// Removes every subscriber; the caller finishes their streams after releasing the lock (finishing a
+        /// stream runs its termination handler, which unsubscribes, taking the lock again).
+        mutating func takeSubscribers() -> [AsyncStream<SequencedEvent>.Continuation] {
+            defer { subscribers = [:] }
+            return Array(subscribers.values)
+        }
+    }
+
+    static let historyLimit = 500
+    /// Lines dropped at once from a long transcript: dropping one per line would move the whole array every turn.
+    static let historySlack = 100
 
     init(id: String, tokenHash: String, owner: Conversations, now: Date, snapshot: SessionSnapshot? = nil) {
         self.id = id
         self.tokenHash = tokenHash
         self.owner = owner
-        lastActivity = now
+        var initial = State(lastActivity: now)
+        // A new conversation is saved with the next batch, so that it can be resumed; a resumed one already is.
+        initial.dirty = snapshot == nil
         if let snapshot {
-            engine = snapshot.engine
-            history = snapshot.history
-            ticket = snapshot.ticket.flatMap(TicketReference.init)
+            initial.engine = snapshot.engine
+            initial.history = snapshot.history
+            initial.ticket = snapshot.ticket.flatMap(TicketReference.init)
         }
+        state = Mutex(initial)
     }
 
     // MARK: Turns
 
     func handle(_ text: String, explain: Bool) async throws -> (BotReply, Explanation?) {
-        guard !ended else { throw ConversationError.ended(id) }
         let now = owner.clock()
-        lastActivity = now
-        dirty = true
         let masked = Redaction.mask(text)
-        appendHistory(TicketMessage(author: .citizen, text: masked, at: now))
+        let held: TicketReference? = try state.withLock { state in
+            guard !state.ended else { throw ConversationError.ended(id) }
+            state.lastActivity = now
+            state.dirty = true
+            state.appendHistory(TicketMessage(author: .citizen, text: masked, at: now))
+            guard let ticket = state.ticket, let status = state.ticketStatus, status.isHeld else { return nil }
+            // The citizen now talks to the person; the offer to leave contact details has lapsed.
+            state.awaitingContact = false
+            return ticket
+        }
 
         // A person holds the conversation: the message is theirs, the assistant stays silent.
-        if let ticket, let status = ticketStatus, status.isHeld {
-            // The citizen now talks to the person; the offer to leave contact details has lapsed.
-            awaitingContact = false
+        if let ticket = held {
             do {
                 let updated = try await owner.store.citizenMessage(ticket, text: masked)
-                ticketStatus = updated.status
+                state.withLock { $0.ticketStatus = updated.status }
             } catch {
                 owner.logger.error("cannot pass a message to \(ticket): \(error)")
                 return (
-                    reply(
-                        ["Your message could not reach the person right now. " + owner.settings.fallbackContact],
-                        outcome: "notice"), nil
+                    state.withLock {
+                        $0.reply(
+                            ["Your message could not reach the person right now. " + owner.settings.fallbackContact],
+                            outcome: "notice")
+                    }, nil
                 )
             }
             log(masked, outcome: "agent", intent: nil, score: nil, at: now)
-            return (reply([], outcome: "agent"), nil)
+            return (state.withLock { $0.reply([], outcome: "agent") }, nil)
         }
 
         // Contact details, offered after a handover: only what the citizen chooses to give.
-        if awaitingContact {
-            awaitingContact = false
-            if let contact = Redaction.contact(in: text), let ticket {
-                var result: BotReply
+        let contactFor: (awaiting: Bool, ticket: TicketReference?) = state.withLock { state in
+            guard state.awaitingContact else { return (false, nil) }
+            state.awaitingContact = false
+            return (true, state.ticket)
+        }
+        if contactFor.awaiting {
+            if let contact = Redaction.contact(in: text), let ticket = contactFor.ticket {
+                let message: String
                 do {
                     _ = try await owner.store.apply(.setContact(contact), to: ticket)
-                    result = reply(
-                        [
-                            "Thank you. The person can also reach you at \(contact). You can keep chatting here meanwhile."
-                        ],
-                        outcome: "notice")
+                    message =
+                        "Thank you. The person can also reach you at \(contact). You can keep chatting here meanwhile."
                 } catch {
                     owner.logger.error("cannot save contact details for \(ticket): \(error)")
-                    result = reply(
-                        ["I could not save your contact details right now. " + owner.settings.fallbackContact],
-                        outcome: "notice")
+                    message = "I could not save your contact details right now. " + owner.settings.fallbackContact
                 }
-                record(&result, at: now)
+                let result = state.withLock { state in
+                    var result = state.reply([message], outcome: "notice")
+                    state.record(&result, at: now)
+                    return result
+                }
                 log(masked, outcome: "contact", intent: nil, score: nil, at: now)
                 return (result, nil)
             }
             if Self.declines(text) {
-                var result = reply(
-                    ["All right. A person will answer here in this conversation."], outcome: "notice")
-                record(&result, at: now)
+                let result = state.withLock { state in
+                    var result = state.reply(
+                        ["All right. A person will answer here in this conversation."], outcome: "notice")
+                    state.record(&result, at: now)
+                    return result
+                }
                 return (result, nil)
             }
         }
 
         let brain = owner.brains.brain
-        lastAnswered = (text, engine)
-        let turn: Turn
-        var explanation: Explanation?
-        if explain {
-            (turn, explanation) = brain.explain(text, in: engine)
-        } else {
-            turn = brain.reply(to: text, in: engine)
+        let (turn, explanation, begun) = state.withLock { state in
+            state.lastAnswered = (text, state.engine)
+            let turn: Turn
+            var explanation: Explanation?
+            if explain {
+                (turn, explanation) = brain.explain(text, in: state.engine)
+            } else {
+                turn = brain.reply(to: text, in: state.engine)
+            }
+            return (turn, explanation, state.begin(turn))
         }
-        engine = turn.state
-        slots.merge(turn.slots) { $1 }
-        var result = BotReply(
-            messages: turn.messages, quickReplies: turn.quickReplies, links: turn.links, ticket: summary,
-            handoff: handoffState,
-            // "Shall I pass this to a person?" is a question, not an answer to rate.
-            outcome: turn.state.pendingHandoff != nil && turn.actions.isEmpty ? "ask" : Self.outcomeName(turn.outcome),
-            intent: turn.intent, service: turn.service)
+        var result = begun
         for action in turn.actions {
             switch action {
             case .escalate(let reason): await handOver(reason, text: masked, into: &result)
             case .ticketStatus(let reference): await lookUp(reference, into: &result)
             }
         }
-        record(&result, at: now)
-        var score: Double?
-        if case .answer(_, let confidence, _) = turn.outcome { score = confidence }
-        log(masked, outcome: result.outcome, intent: turn.intent, score: score, at: now)
+        state.withLock { $0.record(&result, at: now) }
+        log(turn, result, masked: masked, at: now)
         return (result, explanation)
     }
 
+    /// The reply to a message when the assistant can give it without waiting for the store, on the calling
+    /// thread: nil (and nothing changed) when a person holds the conversation, contact details are awaited, the
+    /// conversation ended, or the engine asks for an action (a handover, a ticket look-up). Then
+    /// ``handle(_:explain:)`` answers it, running the same turn again (the engine is pure, so it decides the same).
+    func handleNow(_ text: String) -> BotReply? {
+        let brain = owner.brains.brain
+        return state.withLock { state -> BotReply? in
+            guard !state.ended, !state.awaitingContact, !(state.ticket != nil && state.ticketStatus?.isHeld == true)
+            else { return nil }
+            let turn = brain.reply(to: text, in: state.engine)
+            guard turn.actions.isEmpty else { return nil }
+            let now = owner.clock()
+            state.lastActivity = now
+            state.dirty = true
+            let masked = Redaction.mask(text)
+            state.appendHistory(TicketMessage(author: .citizen, text: masked, at: now))
+            state.lastAnswered = (text, state.engine)
+            var result = state.begin(turn)
+            state.record(&result, at: now)
+            log(turn, result, masked: masked, at: now)
+            return result
+        }
+    }
+
+    /// Writes the turn to the turn log.
+    private func log(_ turn: Turn, _ result: BotReply, masked: String, at now: Date) {
+        var score: Double?
+        if case .answer(_, let confidence, _) = turn.outcome { score = confidence }
+        log(masked, outcome: result.outcome, intent: turn.intent, score: score, at: now)
+    }
+
     func requestPerson() async throws -> BotReply {
-        guard !ended else { throw ConversationError.ended(id) }
         let now = owner.clock()
-        lastActivity = now
-        var result = BotReply(
-            messages: [owner.brains.brain.settings.handoffMessage], ticket: summary, handoff: handoffState,
-            outcome: "handoff")
+        let handoffMessage = owner.brains.brain.settings.handoffMessage
+        var result = try state.withLock { state in
+            guard !state.ended else { throw ConversationError.ended(id) }
+            state.lastActivity = now
+            return BotReply(
+                messages: [handoffMessage], ticket: state.summary, handoff: state.handoffState, outcome: "handoff")
+        }
         await handOver(.requested, text: "(asked for a person)", into: &result)
-        record(&result, at: now)
+        state.withLock { $0.record(&result, at: now) }
         log("(asked for a person)", outcome: result.outcome, intent: nil, score: nil, at: now)
         return result
     }
 
     /// How the last message the assistant answered was understood.
     func explainLast() -> Explanation? {
-        guard let lastAnswered else { return nil }
+        guard let lastAnswered = state.withLock({ $0.lastAnswered }) else { return nil }
         return owner.brains.brain.explain(lastAnswered.text, in: lastAnswered.state).1
     }
 
     func feedback(turn: String?, helpful: Bool, comment: String?) {
         let now = owner.clock()
-        let intent = turn.flatMap { turnIntents[$0] } ?? engine.lastIntent
+        let intent = state.withLock { state in turn.flatMap { state.turnIntents[$0] } ?? state.engine.lastIntent }
         log(
             comment.map(Redaction.mask) ?? "", outcome: helpful ? "feedback_helpful" : "feedback_not_helpful",
             intent: intent, score: nil, at: now)
@@ -161,11 +293,15 @@ actor Session {
 
     private func handOver(_ reason: EscalationReason, text: String, into result: inout BotReply) async {
         let store = owner.store
-        if let ticket, let status = ticketStatus, status != .closed {
+        let open: (TicketReference, TicketStatus)? = state.withLock { state in
+            guard let ticket = state.ticket, let status = state.ticketStatus, status != .closed else { return nil }
+            return (ticket, status)
+        }
+        if let (ticket, status) = open {
             if status == .resolved {
                 do {
                     let updated = try await store.citizenMessage(ticket, text: text)
-                    ticketStatus = updated.status
+                    state.withLock { $0.ticketStatus = updated.status }
                     result.messages = ["I have reopened \(ticket). A person will look at it again."]
                 } catch {
                     result.messages = ["I cannot reach a person right now. " + owner.settings.fallbackContact]
@@ -175,24 +311,32 @@ actor Session {
                     "You are already in the queue with \(ticket). A person will answer here; you do not need to ask again."
                 ]
             }
-            result.ticket = summary
-            result.handoff = handoffState
+            state.withLock { state in
+                result.ticket = state.summary
+                result.handoff = state.handoffState
+            }
             return
         }
         let priority: TicketPriority = reason == .safeguarding ? .urgent : .normal
         let now = owner.clock()
         let due = owner.officeHours?.replyBy(priority: priority, from: now)
+        let handoffMessage = owner.brains.brain.settings.handoffMessage
+        let newTicket = state.withLock { state in
+            NewTicket(
+                conversationID: id, service: state.engine.currentService,
+                category: state.engine.lastIntent ?? reason.rawValue, priority: priority, transcript: state.transcript,
+                slots: state.slots, replyBy: due, actor: "clerk")
+        }
         do {
-            let created = try await store.createTicket(
-                NewTicket(
-                    conversationID: id, service: engine.currentService, category: engine.lastIntent ?? reason.rawValue,
-                    priority: priority, transcript: history, slots: slots, replyBy: due, actor: "clerk"))
-            ticket = created.reference
-            ticketStatus = created.status
-            replyBy = created.replyBy
+            let created = try await store.createTicket(newTicket)
+            state.withLock { state in
+                state.ticket = created.reference
+                state.ticketStatus = created.status
+                state.replyBy = created.replyBy
+                state.dirty = true
+            }
             owner.register(created.reference, for: id)
-            dirty = true
-            var messages = result.messages.filter { $0 != owner.brains.brain.settings.handoffMessage }
+            var messages = result.messages.filter { $0 != handoffMessage }
             messages.append("I have passed this to a person. Your reference is \(created.reference).")
             if await owner.personAvailable(at: now) {
                 messages.append("A person is available now and will answer here shortly.")
@@ -208,16 +352,18 @@ actor Session {
             messages.append(
                 "If you would like a reply by e-mail or phone as well, write your e-mail address or phone number. "
                     + "This is optional.")
-            awaitingContact = true
+            state.withLock { $0.awaitingContact = true }
             result.messages = messages
             result.outcome = "handoff"
         } catch {
             owner.logger.error("cannot create a ticket: \(error)")
-            result.messages = result.messages.filter { $0 != owner.brains.brain.settings.handoffMessage }
+            result.messages = result.messages.filter { $0 != handoffMessage }
             result.messages.append("I cannot reach a person right now. " + owner.settings.fallbackContact)
         }
-        result.ticket = summary
-        result.handoff = handoffState
+        state.withLock { state in
+            result.ticket = state.summary
+            result.handoff = state.handoffState
+        }
     }
 
     private func lookUp(_ text: String, into result: inout BotReply) async {
@@ -252,151 +398,129 @@ actor Session {
 
     /// Applies a change from the store's feed (an agent's action, here or on another node).
     func apply(_ change: TicketChange) async {
-        guard change.reference == ticket else { return }
+        guard state.withLock({ $0.ticket }) == change.reference else { return }
         var holder = change.actor
         if change.kind == .status, change.status == .assigned {
             // A transfer is recorded with who made it; the ticket says who holds it now.
             holder = (try? await owner.store.ticket(change.reference))?.agent ?? change.actor
         }
-        let old = ticketStatus
-        ticketStatus = change.status
-        dirty = true
-        switch change.kind {
-        case .status:
-            if change.status == .assigned, let holder, holder != agent || !(old?.isHeld ?? false) {
-                agent = holder
-                emit(.agentJoined(agent: holder))
+        state.withLock { state in
+            let old = state.ticketStatus
+            state.ticketStatus = change.status
+            state.dirty = true
+            switch change.kind {
+            case .status:
+                if change.status == .assigned, let holder, holder != state.agent || !(old?.isHeld ?? false) {
+                    state.agent = holder
+                    state.emit(.agentJoined(agent: holder))
+                }
+                if change.status == .resolved && old != .resolved {
+                    state.emit(
+                        .bot(
+                            state.reply(
+                                [
+                                    "The person helping you has marked this as resolved. I am the automated assistant "
+                                        + "again: ask me anything, or ask for a person."
+                                ], outcome: "notice")))
+                }
+                if change.status == .queued && (old?.isHeld ?? false) {
+                    state.agent = nil
+                    state.emit(
+                        .bot(
+                            state.reply(
+                                ["Your request is back in the queue. A person will take it soon."], outcome: "notice")))
+                }
+                state.emit(.ticketStatus(state.summary!))
+            case .agentMessage:
+                let name = change.actor ?? state.agent ?? "agent"
+                let text = change.text ?? ""
+                state.appendHistory(TicketMessage(author: .agent, name: name, text: text, at: change.at))
+                state.emit(.agentMessage(agent: name, text: text))
+                if old != change.status { state.emit(.ticketStatus(state.summary!)) }
+            default:
+                break
             }
-            if change.status == .resolved && old != .resolved {
-                emit(
-                    .bot(
-                        reply(
-                            [
-                                "The person helping you has marked this as resolved. I am the automated assistant "
-                                    + "again: ask me anything, or ask for a person."
-                            ], outcome: "notice")))
-            }
-            if change.status == .queued && (old?.isHeld ?? false) {
-                agent = nil
-                emit(.bot(reply(["Your request is back in the queue. A person will take it soon."], outcome: "notice")))
-            }
-            emit(.ticketStatus(summary!))
-        case .agentMessage:
-            let name = change.actor ?? agent ?? "agent"
-            let text = change.text ?? ""
-            appendHistory(TicketMessage(author: .agent, name: name, text: text, at: change.at))
-            emit(.agentMessage(agent: name, text: text))
-            if old != change.status { emit(.ticketStatus(summary!)) }
-        default:
-            break
         }
     }
 
     /// Reads the ticket's status from the store (after a resume).
     func refreshTicket() async {
-        guard let ticket, let found = try? await owner.store.ticket(ticket) else { return }
-        ticketStatus = found.status
-        agent = found.agent
-        replyBy = found.replyBy
+        guard let ticket = state.withLock({ $0.ticket }), let found = try? await owner.store.ticket(ticket) else {
+            return
+        }
+        state.withLock { state in
+            state.ticketStatus = found.status
+            state.agent = found.agent
+            state.replyBy = found.replyBy
+        }
     }
 
     // MARK: State
 
-    var handoffState: HandoffState {
-        switch ticketStatus {
-        case nil: .none
-        case .queued: .queued
-        case .assigned: .withAgent
-        case .waitingOnCitizen: .waitingOnCitizen
-        case .resolved, .closed: .resolved
+    func status() -> (HandoffState, TicketSummary?) { state.withLock { ($0.handoffState, $0.summary) } }
+
+    /// The conversation's state as JSON (a ``SessionSnapshot``) and when it was last active, if it changed since
+    /// it was last taken (or `force`).
+    func takeDirtySnapshot(force: Bool = false) -> (Data, Date)? {
+        let taken = state.withLock { state -> (ConversationState, ArraySlice<ByteBuffer>, String?, Bool, Date)? in
+            guard state.dirty || force else { return nil }
+            state.dirty = false
+            for message in state.history.dropFirst(state.encodedHistory.count) {
+                state.encodedHistory.append(SessionSnapshot.encodeLine(message))
+            }
+            return (
+                state.engine, state.encodedHistory.suffix(Session.historyLimit), state.ticket?.description,
+                state.ended, state.lastActivity
+            )
         }
+        guard let (engine, lines, ticket, ended, lastActivity) = taken,
+            let data = try? SessionSnapshot.encode(engine: engine, historyLines: lines, ticket: ticket, ended: ended)
+        else { return nil }
+        return (data, lastActivity)
     }
 
-    var summary: TicketSummary? {
-        guard let ticket, let ticketStatus else { return nil }
-        return TicketSummary(reference: ticket.description, status: ticketStatus.rawValue, replyBy: replyBy)
-    }
-
-    func status() -> (HandoffState, TicketSummary?) { (handoffState, summary) }
-
-    func markDirty() { dirty = true }
-
-    /// Keeps the transcript of a long conversation to its last 500 lines.
-    private func appendHistory(_ message: TicketMessage) {
-        history.append(message)
-        if history.count > 500 { history.removeFirst(history.count - 500) }
-    }
-
-    func takeDirtySnapshot(force: Bool = false) -> (SessionSnapshot, Date)? {
-        guard dirty || force else { return nil }
-        dirty = false
-        return (
-            SessionSnapshot(engine: engine, history: history, ticket: ticket?.description, ended: ended),
-            lastActivity
-        )
-    }
-
-    func isIdle(since date: Date) -> Bool { !ended && lastActivity < date }
+    func isIdle(since date: Date) -> Bool { state.withLock { !$0.ended && $0.lastActivity < date } }
 
     func reopen(now: Date) {
-        ended = false
-        lastActivity = now
+        state.withLock { state in
+            state.ended = false
+            state.lastActivity = now
+        }
     }
 
     func end(reason: String, notice: String) {
-        guard !ended else { return }
-        ended = true
-        dirty = true
-        emit(.bot(reply([notice], outcome: "notice")))
-        emit(.ended(reason: reason))
-        for continuation in subscribers.values { continuation.finish() }
-        subscribers = [:]
+        let subscribers = state.withLock { state -> [AsyncStream<SequencedEvent>.Continuation] in
+            guard !state.ended else { return [] }
+            state.ended = true
+            state.dirty = true
+            state.emit(.bot(state.reply([notice], outcome: "notice")))
+            state.emit(.ended(reason: reason))
+            return state.takeSubscribers()
+        }
+        for continuation in subscribers { continuation.finish() }
     }
 
     func subscribe(_ key: UUID, _ continuation: AsyncStream<SequencedEvent>.Continuation) {
-        if ended {
-            continuation.finish()
-            return
+        let ended = state.withLock { state in
+            if !state.ended { state.subscribers[key] = continuation }
+            return state.ended
         }
-        subscribers[key] = continuation
+        if ended { continuation.finish() }
     }
 
-    func unsubscribe(_ key: UUID) { subscribers[key] = nil }
+    func unsubscribe(_ key: UUID) { state.withLock { _ = $0.subscribers.removeValue(forKey: key) } }
 
-    private func emit(_ event: ConversationEvent) {
-        let item = SequencedEvent(seq: nextSeq, event: event)
-        nextSeq += 1
-        recentEvents.append(item)
-        if recentEvents.count > 200 { recentEvents.removeFirst(recentEvents.count - 200) }
-        for continuation in subscribers.values { continuation.yield(item) }
-    }
+    func events(after seq: Int) -> [SequencedEvent] { state.withLock { $0.recentEvents.filter { $0.seq > seq } } }
 
-    func events(after seq: Int) -> [SequencedEvent] { recentEvents.filter { $0.seq > seq } }
-
-    var lastSeq: Int { nextSeq - 1 }
+    var lastSeq: Int { state.withLock { $0.nextSeq - 1 } }
 
     func closeStreams() {
-        for continuation in subscribers.values { continuation.finish() }
-        subscribers = [:]
+        for continuation in state.withLock({ $0.takeSubscribers() }) { continuation.finish() }
     }
 
     func visibleHistory() -> [HistoryEntry] {
-        history.filter(\.isVisibleToCitizen).map {
+        state.withLock { $0.transcript }.filter(\.isVisibleToCitizen).map {
             HistoryEntry(from: $0.author.rawValue, name: $0.name, text: $0.text, at: $0.at)
-        }
-    }
-
-    private func reply(_ messages: [String], outcome: String) -> BotReply {
-        BotReply(messages: messages, ticket: summary, handoff: handoffState, outcome: outcome)
-    }
-
-    private func record(_ reply: inout BotReply, at date: Date) {
-        for message in reply.messages { appendHistory(TicketMessage(author: .bot, text: message, at: date)) }
-        turnNumber += 1
-        reply.turnID = "t\(turnNumber)"
-        if let intent = reply.intent {
-            turnIntents[reply.turnID] = intent
-            if turnIntents.count > 100 { turnIntents.removeAll() }
         }
     }
 
@@ -424,7 +548,7 @@ actor Session {
 /// Collects session snapshots and turn records and writes them in batches, off the turns' path.
 final class BatchWriter: Sendable {
     private struct Pending {
-        var sessions: [String: (tokenHash: String, state: Data, updatedAt: Date)] = [:]
+        var sessions: [String: StoredSession] = [:]
         var turns: [TurnRecord] = []
     }
 
@@ -447,7 +571,9 @@ final class BatchWriter: Sendable {
     }
 
     func saveSession(id: String, tokenHash: String, state: Data, updatedAt: Date) {
-        pending.withLock { $0.sessions[id] = (tokenHash, state, updatedAt) }
+        pending.withLock {
+            $0.sessions[id] = StoredSession(id: id, resumeTokenHash: tokenHash, state: state, updatedAt: updatedAt)
+        }
     }
 
     func flush() async {
@@ -463,13 +589,15 @@ final class BatchWriter: Sendable {
                 pending.withLock { $0.turns.insert(contentsOf: batch.turns, at: 0) }
             }
         }
-        for (id, session) in batch.sessions {
+        if !batch.sessions.isEmpty {
             do {
-                try await store.saveSession(
-                    id: id, resumeTokenHash: session.tokenHash, state: session.state, updatedAt: session.updatedAt)
+                // One transaction for the batch: one disk flush, however many conversations changed.
+                try await store.saveSessions(Array(batch.sessions.values))
             } catch {
-                logger.error("cannot save conversation \(id): \(error); will retry")
-                pending.withLock { if $0.sessions[id] == nil { $0.sessions[id] = session } }
+                logger.error("cannot save \(batch.sessions.count) conversations: \(error); will retry")
+                pending.withLock { pending in
+                    pending.sessions.merge(batch.sessions) { newer, _ in newer }
+                }
             }
         }
     }

@@ -349,6 +349,23 @@ public final class SQLiteTicketStore: TicketStore {
         }
     }
 
+    public func saveSessions(_ sessions: [StoredSession]) async throws {
+        guard !sessions.isEmpty else { return }
+        try await write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO sessions (id, resume_token_hash, state, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET resume_token_hash = excluded.resume_token_hash,
+                        state = excluded.state, updated_at = excluded.updated_at
+                    """)
+            for session in sessions {
+                try statement.execute(arguments: [
+                    session.id, session.resumeTokenHash, session.state, StoreTime.milliseconds(session.updatedAt),
+                ])
+            }
+        }
+    }
+
     public func session(resumeTokenHash: String) async throws -> StoredSession? {
         try await read { db in
             try Row.fetchOne(

@@ -74,6 +74,10 @@ public protocol TicketStore: Sendable {
     /// Saves (or replaces) a conversation's state for resuming.
     func saveSession(id: String, resumeTokenHash: String, state: Data, updatedAt: Date) async throws
 
+    /// Saves (or replaces) several conversations' state, in one transaction where the store can (one disk flush
+    /// for a whole batch).
+    func saveSessions(_ sessions: [StoredSession]) async throws
+
     /// The session whose resume token has this hash.
     func session(resumeTokenHash: String) async throws -> StoredSession?
 
@@ -158,5 +162,16 @@ extension TicketStore {
     @discardableResult
     public func setContact(_ reference: TicketReference, contact: String) async throws -> Ticket {
         try await apply(.setContact(contact), to: reference)
+    }
+}
+
+extension TicketStore {
+    /// One ``saveSession(id:resumeTokenHash:state:updatedAt:)`` after another.
+    public func saveSessions(_ sessions: [StoredSession]) async throws {
+        for session in sessions {
+            try await saveSession(
+                id: session.id, resumeTokenHash: session.resumeTokenHash, state: session.state,
+                updatedAt: session.updatedAt)
+        }
     }
 }

@@ -218,3 +218,12 @@ func memoryKiB(_ field: String) -> Int {
     }
     return 0
 }
+
+/// CPU time (user and system) this process has used so far, in seconds: on a machine shared with other work, CPU
+/// per operation is steadier than operations per second.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+}

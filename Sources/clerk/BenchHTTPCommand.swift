@@ -39,6 +39,13 @@ struct HTTPBench: AsyncParsableCommand {
     @Option(help: "wrk threads (wrk -t).")
     var threads = 1
 
+    @Flag(
+        help: """
+            Pin the servers to CPU 0 and wrk to CPU 1 (with taskset), so that they do not compete for the same \
+            core; without it both share every core.
+            """)
+    var pin = false
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
@@ -46,6 +53,19 @@ struct HTTPBench: AsyncParsableCommand {
         guard let wrk = Self.which("wrk") else {
             printError("error: wrk is not installed; install it with: apt-get install -y wrk")
             throw ExitCode(1)
+        }
+        if pin {
+            guard Self.which("taskset") != nil else {
+                printError("error: --pin needs taskset (util-linux)")
+                throw ExitCode(1)
+            }
+            // Every thread of this process, present and future, on CPU 0.
+            let pinning = Process()
+            pinning.executableURL = URL(fileURLWithPath: Self.which("taskset")!)
+            pinning.arguments = ["-a", "-p", "-c", "0", "\(getpid())"]
+            pinning.standardOutput = FileHandle.nullDevice
+            try pinning.run()
+            pinning.waitUntilExit()
         }
         let brain = try contentOptions.loadBrain()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clerk-bench-http-\(UUID())")
@@ -116,8 +136,11 @@ struct HTTPBench: AsyncParsableCommand {
         end
         """.write(to: echoScript, atomically: true, encoding: .utf8)
 
-        let chat = try runWrk(wrk, script: chatScript, url: "http://127.0.0.1:\(apiPort.withLock { $0 })")
+        // The echo first, then the chat endpoint: the conversations' state, saved about once a second in the
+        // background, is part of the chat endpoint's cost and must not land in the echo's run.
+        await service.flush()
         let bare = try runWrk(wrk, script: echoScript, url: "http://127.0.0.1:\(echoPort.withLock { $0 })")
+        let chat = try runWrk(wrk, script: chatScript, url: "http://127.0.0.1:\(apiPort.withLock { $0 })")
         servers.cancel()
         await store.shutdown()
         let ratio = bare.requestsPerSecond > 0 ? chat.requestsPerSecond / bare.requestsPerSecond : 0
@@ -126,45 +149,63 @@ struct HTTPBench: AsyncParsableCommand {
                 String(
                     format:
                         "{\"connections\": %d, \"conversations\": %d, \"seconds\": %d, \"chat_requests_per_second\": %.0f, "
-                        + "\"chat_p99_ms\": %.2f, \"chat_errors\": %d, \"echo_requests_per_second\": %.0f, \"echo_p99_ms\": %.2f, "
-                        + "\"ratio\": %.3f}",
-                    connections, conversations, seconds, chat.requestsPerSecond, chat.p99Milliseconds, chat.errors,
-                    bare.requestsPerSecond, bare.p99Milliseconds, ratio))
+                        + "\"chat_p50_ms\": %.2f, \"chat_p99_ms\": %.2f, \"chat_cpu_us_per_request\": %.1f, \"chat_errors\": %d, "
+                        + "\"echo_requests_per_second\": %.0f, \"echo_p50_ms\": %.2f, \"echo_p99_ms\": %.2f, "
+                        + "\"echo_cpu_us_per_request\": %.1f, \"ratio\": %.3f}",
+                    connections, conversations, seconds, chat.requestsPerSecond, chat.p50Milliseconds,
+                    chat.p99Milliseconds, chat.cpuMicroseconds, chat.errors, bare.requestsPerSecond,
+                    bare.p50Milliseconds, bare.p99Milliseconds, bare.cpuMicroseconds, ratio))
         } else {
             print(
                 String(
-                    format: "chat endpoint: %.0f requests/s, p99 %.2f ms, %d errors", chat.requestsPerSecond,
-                    chat.p99Milliseconds, chat.errors))
+                    format:
+                        "chat endpoint: %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %.1f µs CPU per request, %d errors",
+                    chat.requestsPerSecond, chat.p50Milliseconds, chat.p99Milliseconds, chat.cpuMicroseconds,
+                    chat.errors))
             print(
                 String(
-                    format: "bare echo:     %.0f requests/s, p99 %.2f ms", bare.requestsPerSecond, bare.p99Milliseconds)
-            )
+                    format: "bare echo:     %.0f requests/s, p50 %.2f ms, p99 %.2f ms, %.1f µs CPU per request",
+                    bare.requestsPerSecond, bare.p50Milliseconds, bare.p99Milliseconds, bare.cpuMicroseconds))
             print(String(format: "ratio:         %.0f %% of the echo route's throughput", ratio * 100))
         }
     }
 
     struct WrkResult {
         var requestsPerSecond: Double
-        var p99Milliseconds: Double
-        var errors: Int
+        var p50Milliseconds = 0.0
+        var p99Milliseconds = 0.0
+        var errors = 0
+        /// CPU time of this process (the servers, not wrk) per request, in microseconds.
+        var cpuMicroseconds = 0.0
     }
 
     private func runWrk(_ wrk: String, script: URL, url: String) throws -> WrkResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrk)
-        process.arguments = [
+        var arguments = [
             "-t", "\(threads)", "-c", "\(connections)", "-d", "\(seconds)s", "--latency", "-s", script.path, url,
         ]
+        if pin, let taskset = Self.which("taskset") {
+            process.executableURL = URL(fileURLWithPath: taskset)
+            arguments = ["-c", "1", wrk] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: wrk)
+        }
+        process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe
+        let startCPU = processCPUSeconds()
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        var result = WrkResult(requestsPerSecond: 0, p99Milliseconds: 0, errors: 0)
+        let cpu = processCPUSeconds() - startCPU
+        var result = WrkResult(requestsPerSecond: 0)
         for line in output.split(separator: "\n") {
             let words = line.split(separator: " ")
             if line.hasPrefix("Requests/sec:"), let value = words.last.flatMap({ Double($0) }) {
                 result.requestsPerSecond = value
+                result.cpuMicroseconds = value > 0 ? cpu / (value * Double(seconds)) * 1e6 : 0
+            } else if words.first == "50%", let value = words.last {
+                result.p50Milliseconds = Self.milliseconds(String(value))
             } else if words.first == "99%", let value = words.last {
                 result.p99Milliseconds = Self.milliseconds(String(value))
             } else if line.contains("Non-2xx or 3xx responses:"), let value = words.last.flatMap({ Int($0) }) {

@@ -298,4 +298,19 @@ struct ConversationsTests {
             #expect(reply.service != "passport", "\(reply)")
         }
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func closingTheStreamsAtShutdownEndsEverySubscription() async throws {
+        try await withHarness { harness in
+            let id = harness.conversations.start().id
+            let events = try await harness.conversations.sequencedEvents(of: id)
+            let poll = Task { try await harness.conversations.events(of: id, after: 0, wait: .seconds(30)) }
+            try await Task.sleep(for: .milliseconds(100))
+            await harness.conversations.closeStreams()
+            for await _ in events {}
+            #expect(try await poll.value.isEmpty)
+            // The conversation still answers afterwards.
+            #expect(try await harness.conversations.send("hello", to: id).0.messages.isEmpty == false)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import ClerkEngine
+import ClerkStore
 import Foundation
 import NIOCore
 import Testing
@@ -20,5 +21,28 @@ struct FastJSONTests {
         let encoded = try JSONSerialization.jsonObject(with: API.encoder.encode(TurnJSON(reply))) as? NSDictionary
         #expect(direct != nil)
         #expect(direct == encoded)
+    }
+
+    @Test func aSnapshotWrittenDirectlyReadsBackAsTheSameConversation() throws {
+        let shipped = try #require(shippedBrain)
+        let state = shipped.reply(to: "how much is a passport", in: ConversationState()).state
+        let snapshot = SessionSnapshot(
+            engine: state,
+            history: [
+                TicketMessage(
+                    author: .citizen, text: "my \"passport\"\nexpired \\ \u{1} ＩＤ",
+                    at: Date(timeIntervalSince1970: 1_764_601_200.123)),
+                TicketMessage(
+                    author: .agent, name: "alice", text: "Hello", at: Date(timeIntervalSinceReferenceDate: 0.1)),
+            ],
+            ticket: "T-1001", ended: true)
+        let decoded = try JSONDecoder().decode(SessionSnapshot.self, from: snapshot.encoded())
+        #expect(decoded.history == snapshot.history)
+        #expect(decoded.engine == snapshot.engine)
+        #expect(decoded.ticket == "T-1001")
+        #expect(decoded.ended)
+        let plain = SessionSnapshot(engine: ConversationState(), history: [], ticket: nil, ended: false)
+        let none = try JSONDecoder().decode(SessionSnapshot.self, from: plain.encoded())
+        #expect(none.ticket == nil && !none.ended && none.history.isEmpty)
     }
 }

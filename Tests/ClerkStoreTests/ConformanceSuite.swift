@@ -463,6 +463,13 @@ private func sessions(_ h: StoreHarness) async throws {
     #expect(try await h.store.deleteSessions(olderThan: now.addingTimeInterval(60)) == 1)
     #expect(try await h.store.session(id: "conv-2") == nil)
     #expect(try await h.store.session(id: "conv-1")?.updatedAt == later)
+    // A batch saves and replaces several at once.
+    try await h.store.saveSessions([
+        StoredSession(id: "conv-1", resumeTokenHash: "hash-1", state: Data("batch".utf8), updatedAt: later),
+        StoredSession(id: "conv-3", resumeTokenHash: "hash-3", state: Data([3]), updatedAt: later),
+    ])
+    #expect(try await h.store.session(id: "conv-1")?.state == Data("batch".utf8))
+    #expect(try await h.store.session(resumeTokenHash: "hash-3")?.id == "conv-3")
 }
 
 private func turnLog(_ h: StoreHarness) async throws {
