@@ -208,7 +208,9 @@ struct BrainCompiler {
         var pathCount = 0
         // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
         let parsedPatterns = source.intents.concurrentMap { definition in
-            definition.patterns.map { pattern in Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) } }
+            definition.patterns.map { pattern in
+                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+            }
         }
 
         for (definitionNumber, definition) in source.intents.enumerated() {
