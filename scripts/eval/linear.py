@@ -56,7 +56,7 @@ def make(model, c):
     if model == "svmcal":  # Platt scaling per class, 3-fold (needs 3 examples of every intent: clinc150 only)
         return CalibratedClassifierCV(LinearSVC(C=c), cv=3, method="sigmoid")
     if model == "lr":
-        return LogisticRegression(C=c, max_iter=300, tol=1e-3)
+        return LogisticRegression(C=c, max_iter=1000)
     return LinearSVC(C=c)
 
 
@@ -137,7 +137,8 @@ def main():
         h = common.halves(pred, conf, yv)
         nz = int(np.sum(np.abs(m.coef_) > 1e-12))  # svmcal: of the averaged fold models (an approximation)
         print(common.row(name, h, "%.1f | %g | %.1f | %.0f | %d | %d | %.0f |" % (
-            common.top1(pred, yv), c, train_s, query_us, X.shape[1], nz, reads)) + "  cv=" + json.dumps(cv), flush=True)
+            common.top1(pred, yv), c, train_s, query_us, X.shape[1], nz, reads)) + "  cv=" + json.dumps(cv)
+              + ("  iterations=%s" % getattr(m, "n_iter_", "")), flush=True)
         np.savez(os.path.join(args.cache, "%s-%s.npz" % (args.set, name)), scores=s, classes=classes,
                  gold=np.asarray(yv, object), model=model, C=c, train_s=train_s)
 
