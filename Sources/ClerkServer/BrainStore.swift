@@ -16,8 +16,14 @@ public final class BrainStore: Sendable {
     /// How many times the brain has been replaced since the server started.
     public var generation: Int { current.withLock { $0.generation } }
 
-    /// Swaps in a newly compiled brain.
-    public func replace(with brain: Brain) {
-        current.withLock { $0 = (brain, $0.generation + 1) }
+    /// Swaps in a newly compiled brain and returns the one it replaced, so that freeing it (a large brain is
+    /// many arrays) happens outside the lock turns read the brain through, at a time of the caller's choosing.
+    @discardableResult
+    public func replace(with brain: Brain) -> Brain {
+        current.withLock { current in
+            let previous = current.brain
+            current = (brain, current.generation + 1)
+            return previous
+        }
     }
 }

@@ -47,7 +47,9 @@ public actor ContentReloader {
                 reloaded: false, problems: problems.map(\.description), intents: current.statistics.intents,
                 services: current.serviceIDs.count, milliseconds: milliseconds)
         }
-        brains.replace(with: brain)
+        let previous = brains.replace(with: brain)
+        // Turns in flight may still hold the old brain; the last reference frees it, and not on this path.
+        Task.detached(priority: .background) { withExtendedLifetime(previous) {} }
         logger.info(
             "content reloaded",
             metadata: [
