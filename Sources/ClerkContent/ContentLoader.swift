@@ -288,17 +288,3 @@ public struct ContentLoader: Sendable {
         return SourceLocation(file: file, line: line, column: column)
     }
 }
-
-extension Array where Element: Sendable {
-    /// `map` with the elements transformed concurrently, on as many threads as there are cores; the results
-    /// keep the elements' order.
-    func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
-        guard count > 1 else { return map(transform) }
-        let results = Mutex([T?](repeating: nil, count: count))
-        DispatchQueue.concurrentPerform(iterations: count) { index in
-            let value = transform(self[index])
-            results.withLock { $0[index] = value }
-        }
-        return results.withLock { $0.map { $0! } }
-    }
-}

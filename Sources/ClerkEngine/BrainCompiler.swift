@@ -207,7 +207,7 @@ struct BrainCompiler {
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
         // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
-        let parsedPatterns = source.intents.concurrentMap { definition in
+        let parsedPatterns = source.intents.concurrentMap(chunk: 64) { definition in
             definition.patterns.map { pattern in
                 Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
             }
@@ -538,10 +538,11 @@ extension PathDraft {
 }
 
 extension Array where Element: Sendable {
-    /// `map` with the elements transformed concurrently in a few chunks per core; the results keep the
-    /// elements' order. For pure work on large content only: small arrays are mapped on the calling thread.
-    func concurrentMap<T: Sendable>(_ transform: @Sendable (Element) -> T) -> [T] {
-        let chunkCount = Swift.min(count / 64, 16)
+    /// `map` with the elements transformed concurrently, in chunks of at least `chunk` elements (at most 16
+    /// chunks); the results keep the elements' order. For pure work: fewer than two chunks' worth is mapped on
+    /// the calling thread.
+    package func concurrentMap<T: Sendable>(chunk: Int = 1, _ transform: @Sendable (Element) -> T) -> [T] {
+        let chunkCount = Swift.min(count / Swift.max(chunk, 1), 16)
         guard chunkCount > 1 else { return map(transform) }
         let chunks = Mutex([[T]](repeating: [], count: chunkCount))
         DispatchQueue.concurrentPerform(iterations: chunkCount) { chunk in
