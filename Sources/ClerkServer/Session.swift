@@ -16,6 +16,8 @@ final class Session: Sendable {
     let tokenHash: String
     unowned let owner: Conversations
     private let state: Mutex<State>
+    /// The same list as `state.subscribers`, reachable without the state lock.
+    private let subscribers: Subscribers
 
     /// Everything that changes, guarded by ``state``.
     private struct State {
@@ -35,7 +37,8 @@ final class Session: Sendable {
         var lastActivity: Date
         var ended = false
         var dirty = false
-        var subscribers: [UUID: AsyncStream<SequencedEvent>.Continuation] = [:]
+        /// The streams following the conversation, behind their own lock (see ``Subscribers``).
+        let subscribers = Subscribers()
         /// Recent events, for long polls that reconnect with the last sequence number they saw.
         var recentEvents: [SequencedEvent] = []
         var nextSeq = 1
@@ -106,14 +109,34 @@ final class Session: Sendable {
             nextSeq += 1
             recentEvents.append(item)
             if recentEvents.count > 200 { recentEvents.removeFirst(recentEvents.count - 200) }
-            for continuation in subscribers.values { continuation.yield(item) }
+            // Under the state lock, so every stream gets the events in order; but not under the subscribers'
+            // lock, which a stream's termination handler needs (see ``Subscribers``).
+            for continuation in subscribers.current() { continuation.yield(item) }
+        }
+    }
+
+    /// The event streams of one conversation. A stream's termination handler runs while the Swift runtime holds
+    /// the consuming task's lock, and unsubscribes here; yielding to a stream needs that same task lock. So this
+    /// lock is never held while yielding or finishing, and unsubscribing never takes the conversation's state
+    /// lock (which is held while yielding): otherwise a client that disconnects while an agent's message is
+    /// delivered would deadlock the two.
+    final class Subscribers: Sendable {
+        private let streams = Mutex<[UUID: AsyncStream<SequencedEvent>.Continuation]>([:])
+
+        func add(_ key: UUID, _ continuation: AsyncStream<SequencedEvent>.Continuation) {
+            streams.withLock { $0[key] = continuation }
         }
 
-        /// Removes every subscriber; the caller finishes their streams after releasing the lock (finishing a
-        /// stream runs its termination handler, which unsubscribes, taking the lock again).
-        mutating func takeSubscribers() -> [AsyncStream<SequencedEvent>.Continuation] {
-            defer { subscribers = [:] }
-            return Array(subscribers.values)
+        func remove(_ key: UUID) { streams.withLock { _ = $0.removeValue(forKey: key) } }
+
+        func current() -> [AsyncStream<SequencedEvent>.Continuation] { streams.withLock { Array($0.values) } }
+
+        /// Removes every stream, for the caller to finish.
+        func takeAll() -> [AsyncStream<SequencedEvent>.Continuation] {
+            streams.withLock { streams in
+                defer { streams = [:] }
+                return Array(streams.values)
+            }
         }
     }
 
@@ -133,6 +156,7 @@ final class Session: Sendable {
             initial.history = snapshot.history
             initial.ticket = snapshot.ticket.flatMap(TicketReference.init)
         }
+        subscribers = initial.subscribers
         state = Mutex(initial)
     }
 
@@ -489,33 +513,35 @@ final class Session: Sendable {
     }
 
     func end(reason: String, notice: String) {
-        let subscribers = state.withLock { state -> [AsyncStream<SequencedEvent>.Continuation] in
-            guard !state.ended else { return [] }
+        let subscribers = state.withLock { state -> Subscribers? in
+            guard !state.ended else { return nil }
             state.ended = true
             state.dirty = true
             state.emit(.bot(state.reply([notice], outcome: "notice")))
             state.emit(.ended(reason: reason))
-            return state.takeSubscribers()
+            return state.subscribers
         }
-        for continuation in subscribers { continuation.finish() }
+        // Streams added before `ended` was set are all in the list; later ones are finished by `subscribe`.
+        for continuation in subscribers?.takeAll() ?? [] { continuation.finish() }
     }
 
     func subscribe(_ key: UUID, _ continuation: AsyncStream<SequencedEvent>.Continuation) {
         let ended = state.withLock { state in
-            if !state.ended { state.subscribers[key] = continuation }
+            if !state.ended { state.subscribers.add(key, continuation) }
             return state.ended
         }
         if ended { continuation.finish() }
     }
 
-    func unsubscribe(_ key: UUID) { state.withLock { _ = $0.subscribers.removeValue(forKey: key) } }
+    /// Called from a stream's termination handler: takes only the subscribers' lock (see ``Subscribers``).
+    func unsubscribe(_ key: UUID) { subscribers.remove(key) }
 
     func events(after seq: Int) -> [SequencedEvent] { state.withLock { $0.recentEvents.filter { $0.seq > seq } } }
 
     var lastSeq: Int { state.withLock { $0.nextSeq - 1 } }
 
     func closeStreams() {
-        for continuation in state.withLock({ $0.takeSubscribers() }) { continuation.finish() }
+        for continuation in subscribers.takeAll() { continuation.finish() }
     }
 
     func visibleHistory() -> [HistoryEntry] {

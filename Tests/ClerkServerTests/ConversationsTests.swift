@@ -6,6 +6,40 @@ import Testing
 
 @Suite("Conversations: handover, agents, ticket status, resume")
 struct ConversationsTests {
+    // MARK: Event streams
+
+    @Test(.timeLimit(.minutes(1)))
+    func tabsThatCloseWhileAnAgentWritesNeverStallTheConversation() async throws {
+        // Widget tabs that close (their event streams cancelled) at the moment an agent's message is delivered
+        // must not block the delivery or the conversation: every message still reaches a tab that stays open.
+        try await withHarness { harness in
+            let running = harness.runInBackground()
+            defer { running.cancel() }
+            let id = harness.conversations.start().id
+            let handover = try await harness.say(["I want to talk to a person", "yes"], in: id)[1]
+            let ticket = try #require(reference(in: handover.text), "\(handover)")
+            try await harness.store.claim(ticket, agent: "alice")
+            let open = EventRecorder(try await harness.conversations.events(of: id))
+            defer { open.stop() }
+
+            let churn = Task {
+                for _ in 0..<3000 {
+                    let stream = try await harness.conversations.sequencedEvents(of: id)
+                    let reader = Task { for await _ in stream {} }
+                    await Task.yield()
+                    reader.cancel()
+                }
+            }
+            for number in 1...60 {
+                try await harness.store.agentReply(ticket, text: "Message \(number)")
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await churn.value
+            let last = await open.first { $0 == .agentMessage(agent: "alice", text: "Message 60") }
+            #expect(last != nil, "the open tab did not get the last message: \(open.events.suffix(3))")
+        }
+    }
+
     // MARK: Handover
 
     @Test func askingForAPersonAsksConsentThenGivesAReferenceAndQueuesTheMaskedTranscript() async throws {
