@@ -152,33 +152,23 @@ struct ChatBench: AsyncParsableCommand {
             rss = residentMegabytes()
             try? input.fileHandleForWriting.close()
             child.waitUntilExit()
-            if json {
-                print(
-                    String(
-                        format:
-                            "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, "
-                            + "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_us_per_turn\": %.1f, \"connections_attempted\": %d, "
-                            + "\"connections_held\": %d, \"connections_failed\": %d, \"resident_mb_while_holding\": %.0f}",
-                        conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, cpuPerTurn, connections, held,
-                        failed, rss))
-            } else {
-                print(
-                    String(
-                        format:
-                            "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms; "
-                            + "%.1f µs CPU per turn, client and server)",
-                        turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99, cpuPerTurn))
-                print(
-                    "connections held: \(held) of \(connections) (\(failed) failed to connect), resident \(Int(rss)) MB"
-                )
-            }
-        } else if json {
-            print(
-                String(
+        }
+        // One report: the throughput test, then the connections held when they were measured.
+        let turnsPart = String(
+            format:
+                "\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, "
+                + "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_us_per_turn\": %.1f",
+            conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, cpuPerTurn)
+        if json {
+            let heldPart =
+                connections > 0
+                ? String(
                     format:
-                        "{\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, \"p50_ms\": %.3f, \"p99_ms\": %.3f, "
-                        + "\"cpu_us_per_turn\": %.1f}",
-                    conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, cpuPerTurn))
+                        ", \"connections_attempted\": %d, \"connections_held\": %d, \"connections_failed\": %d, "
+                        + "\"resident_mb_while_holding\": %.0f",
+                    connections, held, failed, rss)
+                : ""
+            print("{" + turnsPart + heldPart + "}")
         } else {
             print(
                 String(
@@ -186,6 +176,11 @@ struct ChatBench: AsyncParsableCommand {
                         "turns: %d in %.1f s with %d connections = %.0f turns/s (p50 %.2f ms, p99 %.2f ms; "
                         + "%.1f µs CPU per turn, client and server)",
                     turns, elapsedSeconds, conversations, turnsPerSecond, p50, p99, cpuPerTurn))
+            if connections > 0 {
+                print(
+                    "connections held: \(held) of \(connections) (\(failed) failed to connect), resident \(Int(rss)) MB"
+                )
+            }
         }
         serverTask.cancel()
         background.cancel()
