@@ -358,10 +358,14 @@ public final class SQLiteTicketStore: TicketStore {
                     ON CONFLICT (id) DO UPDATE SET resume_token_hash = excluded.resume_token_hash,
                         state = excluded.state, updated_at = excluded.updated_at
                     """)
+            let clear = try db.makeStatement(sql: "DELETE FROM session_transcripts WHERE session_id = ?")
+            let append = try db.makeStatement(sql: "INSERT INTO session_transcripts (session_id, lines) VALUES (?, ?)")
             for session in sessions {
                 try statement.execute(arguments: [
                     session.id, session.resumeTokenHash, session.state, StoreTime.milliseconds(session.updatedAt),
                 ])
+                if session.replacesTranscript { try clear.execute(arguments: [session.id]) }
+                for chunk in session.transcript { try append.execute(arguments: [session.id, chunk]) }
             }
         }
     }
@@ -371,27 +375,38 @@ public final class SQLiteTicketStore: TicketStore {
             try Row.fetchOne(
                 db, sql: "SELECT * FROM sessions WHERE resume_token_hash = ?", arguments: [resumeTokenHash]
             )
-            .map(Self.session)
+            .map { try Self.session($0, db) }
         }
     }
 
     public func session(id: String) async throws -> StoredSession? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map(Self.session)
+            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map {
+                try Self.session($0, db)
+            }
         }
     }
 
     public func deleteSessions(olderThan date: Date) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [StoreTime.milliseconds(date)])
+            let cutoff = StoreTime.milliseconds(date)
+            try db.execute(
+                sql: """
+                    DELETE FROM session_transcripts
+                    WHERE session_id IN (SELECT id FROM sessions WHERE updated_at < ?)
+                    """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [cutoff])
             return db.changesCount
         }
     }
 
-    private static func session(_ row: Row) -> StoredSession {
-        StoredSession(
-            id: row["id"], resumeTokenHash: row["resume_token_hash"], state: row["state"],
-            updatedAt: StoreTime.date(milliseconds: row["updated_at"]))
+    private static func session(_ row: Row, _ db: Database) throws -> StoredSession {
+        let id: String = row["id"]
+        return StoredSession(
+            id: id, resumeTokenHash: row["resume_token_hash"], state: row["state"],
+            updatedAt: StoreTime.date(milliseconds: row["updated_at"]),
+            transcript: try Data.fetchAll(
+                db, sql: "SELECT lines FROM session_transcripts WHERE session_id = ? ORDER BY id", arguments: [id]))
     }
 
     // MARK: Turn log

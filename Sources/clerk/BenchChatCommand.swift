@@ -170,6 +170,8 @@ struct ChatBench: AsyncParsableCommand {
         }
         serverTask.cancel()
         background.cancel()
+        // The background work writes its last batch when cancelled: the store closes after it.
+        await background.value
         await store.shutdown()
     }
 
