@@ -509,8 +509,9 @@ struct ConnectionState: Sendable {
 
     /// The answer to a request when it needs no waiting: errors, empty lines
     /// and ordinary turns, written into `buffer`. False for commands and for turns that wait for the store (see
-    /// ``perform(_:)``); then nothing was written.
-    func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
+    /// ``perform(_:)``); then nothing was written. (Mutating only so that it runs on the connection's state in
+    /// place: a copy would retain and release each of its fields, every turn.)
+    mutating func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
         switch request {
         case .reply(let lines):
             LineServer.write(lines, to: &buffer)
