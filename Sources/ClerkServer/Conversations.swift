@@ -168,7 +168,9 @@ public final class Conversations: Sendable {
         else {
             throw ConversationError.invalidResumeToken
         }
-        let session = Session(id: stored.id, tokenHash: hash, owner: self, now: clock(), snapshot: snapshot)
+        let session = Session(
+            id: stored.id, tokenHash: hash, owner: self, now: clock(), snapshot: snapshot,
+            transcript: snapshot.transcript(stored.transcript, logger: logger))
         sessions.withLock { $0[stored.id] = session }
         byTokenHash.withLock { $0[hash] = stored.id }
         if let reference = snapshot.ticket.flatMap(TicketReference.init) {
@@ -333,9 +335,7 @@ public final class Conversations: Sendable {
         for (index, session) in all.enumerated() {
             // Thousands of snapshots take a while: let requests and turns waiting for this thread go first.
             if index % 32 == 31 { await Task.yield() }
-            if let (data, updatedAt) = session.takeDirtySnapshot() {
-                writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
-            }
+            if let snapshot = session.takeDirtySnapshot() { writer.save(snapshot) }
         }
         await writer.flush()
     }
@@ -358,9 +358,7 @@ public final class Conversations: Sendable {
         let all = sessions.withLock { Array($0.values) }
         for session in all where session.isIdle(since: now.addingTimeInterval(-settings.idleTimeout)) {
             session.end(reason: "idle", notice: Self.idleNotice)
-            if let (data, updatedAt) = session.takeDirtySnapshot(force: true) {
-                writer.saveSession(id: session.id, tokenHash: session.tokenHash, state: data, updatedAt: updatedAt)
-            }
+            if let snapshot = session.takeDirtySnapshot(force: true) { writer.save(snapshot) }
             forget(session.id)
         }
     }
@@ -392,37 +390,26 @@ public final class Conversations: Sendable {
     }
 }
 
-/// What is saved of a conversation to resume it later.
+/// What is saved of a conversation to resume it later, beside its transcript (``StoredSession/transcript``).
 struct SessionSnapshot: Codable {
     var engine: ConversationState
-    var history: [TicketMessage]
+    /// The transcript, in snapshots saved before transcripts were stored apart from the state; nil since.
+    var history: [TicketMessage]?
     var ticket: String?
     var ended: Bool
 }
 
 extension SessionSnapshot {
-    /// The snapshot as JSON that `JSONDecoder` reads back as a `SessionSnapshot` (dates as seconds since 2001, as
-    /// `JSONEncoder` writes them). The transcript is written directly: encoding hundreds of lines per conversation
-    /// through `JSONEncoder` every time it is saved cost more CPU than the turns themselves.
+    /// The snapshot as JSON that `JSONDecoder` reads back as a `SessionSnapshot`.
     func encoded() throws -> Data {
-        try Self.encode(
-            engine: engine, historyLines: history.map(Self.encodeLine), ticket: ticket, ended: ended)
+        try Self.encode(engine: engine, ticket: ticket, ended: ended)
     }
 
-    /// A snapshot's JSON from its transcript lines, each already encoded by ``encodeLine(_:)``.
-    static func encode(
-        engine: ConversationState, historyLines: some Collection<ByteBuffer>, ticket: String?, ended: Bool
-    ) throws -> Data {
+    /// A snapshot's JSON, without a transcript.
+    static func encode(engine: ConversationState, ticket: String?, ended: Bool) throws -> Data {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(256 + historyLines.reduce(0) { $0 + $1.readableBytes + 1 })
         buffer.writeStaticString("{\"engine\":")
         buffer.writeBytes(try JSONEncoder().encode(engine))
-        buffer.writeStaticString(",\"history\":[")
-        for (index, line) in historyLines.enumerated() {
-            if index > 0 { buffer.writeStaticString(",") }
-            buffer.writeImmutableBuffer(line)
-        }
-        buffer.writeStaticString("]")
         if let ticket {
             buffer.writeStaticString(",\"ticket\":")
             FastJSON.string(ticket, &buffer)
@@ -431,22 +418,45 @@ extension SessionSnapshot {
         return Data(buffer.readableBytesView)
     }
 
-    /// One transcript line as a JSON object.
-    static func encodeLine(_ message: TicketMessage) -> ByteBuffer {
+    /// Transcript lines as one chunk: a JSON array that `JSONDecoder` reads back as `[TicketMessage]` (dates as
+    /// seconds since 2001, as `JSONEncoder` writes them), written directly, which costs a fraction of
+    /// `JSONEncoder`.
+    static func encodeTranscript(_ messages: some Collection<TicketMessage>) -> Data {
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(64 + message.text.utf8.count)
-        buffer.writeStaticString("{\"author\":")
-        FastJSON.string(message.author.rawValue, &buffer)
-        if let name = message.name {
-            buffer.writeStaticString(",\"name\":")
-            FastJSON.string(name, &buffer)
+        buffer.reserveCapacity(2 + messages.reduce(0) { $0 + 64 + $1.text.utf8.count })
+        buffer.writeStaticString("[")
+        for (index, message) in messages.enumerated() {
+            if index > 0 { buffer.writeStaticString(",") }
+            buffer.writeStaticString("{\"author\":")
+            FastJSON.string(message.author.rawValue, &buffer)
+            if let name = message.name {
+                buffer.writeStaticString(",\"name\":")
+                FastJSON.string(name, &buffer)
+            }
+            buffer.writeStaticString(",\"text\":")
+            FastJSON.string(message.text, &buffer)
+            buffer.writeStaticString(",\"at\":")
+            // The shortest text that reads back as the same Double.
+            buffer.writeString(message.at.timeIntervalSinceReferenceDate.description)
+            buffer.writeStaticString("}")
         }
-        buffer.writeStaticString(",\"text\":")
-        FastJSON.string(message.text, &buffer)
-        buffer.writeStaticString(",\"at\":")
-        // The shortest text that reads back as the same Double.
-        buffer.writeString(message.at.timeIntervalSinceReferenceDate.description)
-        buffer.writeStaticString("}")
-        return buffer
+        buffer.writeStaticString("]")
+        return Data(buffer.readableBytesView)
+    }
+
+    /// The transcript of a stored session: the snapshot's own (saved before transcripts were stored apart), then
+    /// every chunk in order, of which the last ``Session/historyLimit`` lines are kept. A chunk that cannot be read
+    /// is left out.
+    func transcript(_ chunks: [Data], logger: Logger) -> [TicketMessage] {
+        var lines = history ?? []
+        let decoder = JSONDecoder()
+        for chunk in chunks {
+            do {
+                lines += try decoder.decode([TicketMessage].self, from: chunk)
+            } catch {
+                logger.warning("a transcript chunk cannot be read and is left out: \(error)")
+            }
+        }
+        return lines.count <= Session.historyLimit ? lines : Array(lines.suffix(Session.historyLimit))
     }
 }

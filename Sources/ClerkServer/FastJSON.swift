@@ -61,25 +61,31 @@ enum FastJSON {
         if let value { string(value, &buffer) } else { buffer.writeStaticString("null") }
     }
 
-    /// A JSON string: quotes, backslashes and control characters escaped; everything else as UTF-8.
+    /// A JSON string: quotes, backslashes and control characters escaped; everything else as UTF-8, copied in runs
+    /// between the bytes that need escaping (a message's line breaks, say) rather than byte by byte.
     static func string(_ value: String, _ buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt8(ascii: "\""))
-        let utf8 = value.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            buffer.writeString(value)
-        } else {
-            for byte in utf8 {
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                if index > start {
+                    buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<index])))
+                }
+                start = index + 1
                 switch byte {
                 case UInt8(ascii: "\""): buffer.writeStaticString("\\\"")
                 case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
                 case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
                 case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
                 case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-                case 0..<0x20:
-                    buffer.writeString(String(format: "\\u%04x", byte))
-                default:
-                    buffer.writeInteger(byte)
+                default: buffer.writeString(String(format: "\\u%04x", byte))
                 }
+            }
+            if start < bytes.count {
+                buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start...])))
             }
         }
         buffer.writeInteger(UInt8(ascii: "\""))

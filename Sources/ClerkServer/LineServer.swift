@@ -289,11 +289,11 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     // MARK: Answering
 
     private func process(_ frame: LineFrame, context: ChannelHandlerContext) {
-        guard var state else { return }
-        let request = state.classify(frame)
+        // The state is used in place: copying it out and back would retain and release each of its fields.
+        guard state != nil else { return }
+        let request = state!.classify(frame)
         var buffer = context.channel.allocator.buffer(capacity: 512)
-        if state.answerNow(request, into: &buffer) {
-            self.state = state
+        if state!.answerNow(request, into: &buffer) {
             if buffer.readableBytes > 0 {
                 context.write(wrapOutboundOut(buffer), promise: nil)
                 unflushed = true
@@ -301,7 +301,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
             return
         }
         // A command, or a turn that waits for the store: a task, while this connection reads nothing more.
-        self.state = state
+        let state = state!
         busy = true
         flushIfNeeded(context: context)
         let loop = context.eventLoop
@@ -380,6 +380,8 @@ struct ConnectionState: Sendable {
     let finish: @Sendable () -> Void
     let settings: LineServerSettings
     var id = ""
+    /// The conversation's session while it is live on this node, so that an ordinary turn needs no look-up by id.
+    var session: Session?
     var events: Task<Void, Never>?
     var tokens: Double
     var lastRefill = ContinuousClock.now
@@ -408,6 +410,7 @@ struct ConnectionState: Sendable {
     mutating func greet() async throws {
         let handle = conversations.start()
         id = handle.id
+        session = try? conversations.session(id)
         try await write(greeting(handle))
         await startEvents()
     }
@@ -416,6 +419,7 @@ struct ConnectionState: Sendable {
     mutating func greetNow() -> [String] {
         let handle = conversations.start()
         id = handle.id
+        session = try? conversations.session(id)
         if let stream = try? conversations.sequencedEventsNow(of: id) {
             events = relay(stream)
         }
@@ -505,8 +509,9 @@ struct ConnectionState: Sendable {
 
     /// The answer to a request when it needs no waiting: errors, empty lines
     /// and ordinary turns, written into `buffer`. False for commands and for turns that wait for the store (see
-    /// ``perform(_:)``); then nothing was written.
-    func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
+    /// ``perform(_:)``); then nothing was written. (Mutating only so that it runs on the connection's state in
+    /// place: a copy would retain and release each of its fields, every turn.)
+    mutating func answerNow(_ request: Request, into buffer: inout ByteBuffer) -> Bool {
         switch request {
         case .reply(let lines):
             LineServer.write(lines, to: &buffer)
@@ -514,7 +519,10 @@ struct ConnectionState: Sendable {
             return false
         case .message(let text):
             do {
-                guard let reply = try conversations.sendNow(text, to: id) else { return false }
+                // A session that ended here (and may live on as another, resumed) answers nil: ``perform(_:)``
+                // then finds the conversation by id, as every other path does.
+                let answer = try session.map { $0.handleNow(text) } ?? conversations.sendNow(text, to: id)
+                guard let reply = answer else { return false }
                 Self.write(reply, to: &buffer)
             } catch {
                 LineServer.write(Self.error("conversation-ended", "\(error)"), to: &buffer)
@@ -586,6 +594,7 @@ struct ConnectionState: Sendable {
             do {
                 let resumed = try await conversations.resume(token: argument)
                 id = resumed
+                session = try? conversations.session(resumed)
                 await startEvents()
                 let (state, ticket) = try await conversations.status(of: resumed)
                 var lines = ["RESUMED \(resumed)"]
@@ -653,11 +662,17 @@ struct ConnectionState: Sendable {
     /// A reply's lines and its `END`, each ended with LF, written straight into `buffer`: `SAY` lines (a message
     /// with line breaks becomes several), then `OPTION`, `LINK` and `TICKET` lines.
     static func write(_ reply: BotReply, to buffer: inout ByteBuffer) {
-        for message in reply.messages {
-            for part in message.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                buffer.writeStaticString("SAY ")
-                buffer.writeBytes(part)
-                buffer.writeInteger(UInt8(ascii: "\n"))
+        for var message in reply.messages {
+            message.withUTF8 { bytes in
+                var start = 0
+                for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "\n") {
+                    if end > start {
+                        buffer.writeStaticString("SAY ")
+                        buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+                        buffer.writeInteger(UInt8(ascii: "\n"))
+                    }
+                    start = end + 1
+                }
             }
         }
         for (index, option) in reply.quickReplies.enumerated() {

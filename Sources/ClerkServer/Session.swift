@@ -25,9 +25,14 @@ final class Session: Sendable {
         /// The masked transcript; may hold up to ``Session/historyLimit`` + ``Session/historySlack`` lines, read
         /// through ``transcript``.
         var history: [TicketMessage] = []
-        /// The first lines of ``history`` as JSON, each encoded once, when the conversation is first saved after
-        /// it was written: saving a long conversation every second then costs a copy, not an encoding.
-        var encodedHistory: [ByteBuffer] = []
+        /// The last lines of ``history`` that are not saved yet: the next save appends them to the stored
+        /// transcript.
+        var unsavedLines = 0
+        /// Lines of the stored transcript: once they are well past what is kept, the next save replaces them with
+        /// the lines kept.
+        var storedLines = 0
+        /// Unsaved lines were dropped from a long transcript: the next save replaces the stored transcript.
+        var unsavedDropped = false
         var slots: [String: String] = [:]
         var ticket: TicketReference?
         var ticketStatus: TicketStatus?
@@ -70,10 +75,13 @@ final class Session: Sendable {
 
         mutating func appendHistory(_ message: TicketMessage) {
             history.append(message)
+            unsavedLines += 1
             if history.count > Session.historyLimit + Session.historySlack {
-                let dropped = history.count - Session.historyLimit
-                history.removeFirst(dropped)
-                encodedHistory.removeFirst(min(dropped, encodedHistory.count))
+                history.removeFirst(history.count - Session.historyLimit)
+                if unsavedLines > history.count {
+                    unsavedLines = history.count
+                    unsavedDropped = true
+                }
             }
         }
 
@@ -144,7 +152,11 @@ final class Session: Sendable {
     /// Lines dropped at once from a long transcript: dropping one per line would move the whole array every turn.
     static let historySlack = 100
 
-    init(id: String, tokenHash: String, owner: Conversations, now: Date, snapshot: SessionSnapshot? = nil) {
+    /// A new conversation, or one resumed from its `snapshot` and stored `transcript`.
+    init(
+        id: String, tokenHash: String, owner: Conversations, now: Date, snapshot: SessionSnapshot? = nil,
+        transcript: [TicketMessage] = []
+    ) {
         self.id = id
         self.tokenHash = tokenHash
         self.owner = owner
@@ -153,7 +165,10 @@ final class Session: Sendable {
         initial.dirty = snapshot == nil
         if let snapshot {
             initial.engine = snapshot.engine
-            initial.history = snapshot.history
+            initial.history = transcript
+            // A transcript saved inside an older snapshot is stored apart with the next save.
+            initial.unsavedLines = min(snapshot.history?.count ?? 0, transcript.count)
+            initial.storedLines = transcript.count - initial.unsavedLines
             initial.ticket = snapshot.ticket.flatMap(TicketReference.init)
         }
         subscribers = initial.subscribers
@@ -483,24 +498,32 @@ final class Session: Sendable {
 
     func status() -> (HandoffState, TicketSummary?) { state.withLock { ($0.handoffState, $0.summary) } }
 
-    /// The conversation's state as JSON (a ``SessionSnapshot``) and when it was last active, if it changed since
-    /// it was last taken (or `force`).
-    func takeDirtySnapshot(force: Bool = false) -> (Data, Date)? {
-        let taken = state.withLock { state -> (ConversationState, ArraySlice<ByteBuffer>, String?, Bool, Date)? in
+    /// The conversation's state (a ``SessionSnapshot``) and the transcript lines said since the last time, to
+    /// save, if it changed since it was last taken (or `force`). The stored transcript is appended to; once it
+    /// holds twice the lines kept, it is replaced by the lines kept.
+    func takeDirtySnapshot(force: Bool = false) -> StoredSession? {
+        typealias Taken = (
+            engine: ConversationState, lines: [TicketMessage], replaces: Bool, ticket: String?, ended: Bool,
+            updatedAt: Date
+        )
+        let taken = state.withLock { state -> Taken? in
             guard state.dirty || force else { return nil }
             state.dirty = false
-            for message in state.history.dropFirst(state.encodedHistory.count) {
-                state.encodedHistory.append(SessionSnapshot.encodeLine(message))
-            }
-            return (
-                state.engine, state.encodedHistory.suffix(Session.historyLimit), state.ticket?.description,
-                state.ended, state.lastActivity
-            )
+            let replaces =
+                state.unsavedDropped || state.storedLines + state.unsavedLines > 2 * Session.historyLimit
+            let lines = replaces ? state.transcript : Array(state.history.suffix(state.unsavedLines))
+            state.storedLines = replaces ? lines.count : state.storedLines + lines.count
+            state.unsavedLines = 0
+            state.unsavedDropped = false
+            return (state.engine, lines, replaces, state.ticket?.description, state.ended, state.lastActivity)
         }
-        guard let (engine, lines, ticket, ended, lastActivity) = taken,
-            let data = try? SessionSnapshot.encode(engine: engine, historyLines: lines, ticket: ticket, ended: ended)
+        guard let taken,
+            let data = try? SessionSnapshot.encode(engine: taken.engine, ticket: taken.ticket, ended: taken.ended)
         else { return nil }
-        return (data, lastActivity)
+        return StoredSession(
+            id: id, resumeTokenHash: tokenHash, state: data, updatedAt: taken.updatedAt,
+            transcript: taken.lines.isEmpty ? [] : [SessionSnapshot.encodeTranscript(taken.lines)],
+            replacesTranscript: taken.replaces)
     }
 
     func isIdle(since date: Date) -> Bool { state.withLock { !$0.ended && $0.lastActivity < date } }
@@ -581,6 +604,7 @@ final class BatchWriter: Sendable {
     private let store: any TicketStore
     private let logger: Logger
     private let pending = Mutex(Pending())
+    private let lastFlush = Mutex<Task<Void, Never>?>(nil)
     /// Turn records kept at most while the store cannot be written (older ones are dropped, with a log line).
     static let maximumQueuedTurns = 100_000
 
@@ -596,13 +620,30 @@ final class BatchWriter: Sendable {
         }
     }
 
-    func saveSession(id: String, tokenHash: String, state: Data, updatedAt: Date) {
-        pending.withLock {
-            $0.sessions[id] = StoredSession(id: id, resumeTokenHash: tokenHash, state: state, updatedAt: updatedAt)
+    /// Queues a conversation's save; one still queued for it is combined with it (its transcript lines first).
+    func save(_ session: StoredSession) {
+        pending.withLock { pending in
+            let earlier = pending.sessions[session.id]
+            pending.sessions[session.id] = earlier.map(session.following) ?? session
         }
     }
 
+    /// Writes what is queued. Flushes run one after another, so that a conversation's transcript chunks are stored
+    /// in the order they were said.
     func flush() async {
+        let flush = lastFlush.withLock { last -> Task<Void, Never> in
+            let previous = last
+            let next = Task {
+                await previous?.value
+                await self.write()
+            }
+            last = next
+            return next
+        }
+        await flush.value
+    }
+
+    private func write() async {
         let batch = pending.withLock { pending -> Pending in
             defer { pending = Pending() }
             return pending
@@ -622,7 +663,7 @@ final class BatchWriter: Sendable {
             } catch {
                 logger.error("cannot save \(batch.sessions.count) conversations: \(error); will retry")
                 pending.withLock { pending in
-                    pending.sessions.merge(batch.sessions) { newer, _ in newer }
+                    pending.sessions.merge(batch.sessions) { newer, failed in newer.following(failed) }
                 }
             }
         }

@@ -30,6 +30,7 @@ public struct UnavailableStore: TicketStore {
     public func saveSession(id: String, resumeTokenHash: String, state: Data, updatedAt: Date) async throws {
         throw failure
     }
+    public func saveSessions(_ sessions: [StoredSession]) async throws { throw failure }
     public func session(resumeTokenHash: String) async throws -> StoredSession? { throw failure }
     public func session(id: String) async throws -> StoredSession? { throw failure }
     public func deleteSessions(olderThan date: Date) async throws -> Int { throw failure }

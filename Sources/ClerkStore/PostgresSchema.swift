@@ -100,7 +100,22 @@ enum PostgresSchema {
                 """,
                 "CREATE INDEX turns_by_time ON turns (at)",
             ]
-        )
+        ),
+        // v2: transcripts leave the session state for chunks that are appended, not rewritten with every save. A
+        // session saved before keeps its transcript in `state` until it is saved again.
+        (
+            "v2",
+            [
+                """
+                CREATE TABLE session_transcripts (
+                    id BIGSERIAL PRIMARY KEY,
+                    session_id TEXT NOT NULL,
+                    lines BYTEA NOT NULL
+                )
+                """,
+                "CREATE INDEX session_transcripts_by_session ON session_transcripts (session_id, id)",
+            ]
+        ),
     ]
 
     /// Applies the migrations not yet applied, in one transaction, holding a lock so that nodes starting together

@@ -332,23 +332,71 @@ public final class PostgresTicketStore: TicketStore {
             """)
     }
 
+    public func saveSessions(_ sessions: [StoredSession]) async throws {
+        guard !sessions.isEmpty else { return }
+        let logger = self.logger
+        try await transaction { connection in
+            for session in sessions {
+                _ = try await Self.rows(
+                    """
+                    INSERT INTO sessions (id, resume_token_hash, state, updated_at)
+                    VALUES (\(session.id), \(session.resumeTokenHash), \(session.state),
+                        \(StoreTime.rounded(session.updatedAt)))
+                    ON CONFLICT (id) DO UPDATE SET resume_token_hash = excluded.resume_token_hash,
+                        state = excluded.state, updated_at = excluded.updated_at
+                    """, connection, logger)
+                if session.replacesTranscript {
+                    _ = try await Self.rows(
+                        "DELETE FROM session_transcripts WHERE session_id = \(session.id)", connection, logger)
+                }
+                if !session.transcript.isEmpty {
+                    _ = try await Self.rows(
+                        """
+                        INSERT INTO session_transcripts (session_id, lines)
+                        SELECT \(session.id), decode(l, 'base64')
+                        FROM UNNEST(\(session.transcript.map { $0.base64EncodedString() })::TEXT[])
+                            WITH ORDINALITY AS u (l, n)
+                        ORDER BY n
+                        """, connection, logger)
+                }
+            }
+        }
+    }
+
     public func session(resumeTokenHash: String) async throws -> StoredSession? {
-        try await rows("SELECT * FROM sessions WHERE resume_token_hash = \(resumeTokenHash)").first.map(Self.session)
+        guard let row = try await rows("SELECT * FROM sessions WHERE resume_token_hash = \(resumeTokenHash)").first
+        else { return nil }
+        return try await session(row)
     }
 
     public func session(id: String) async throws -> StoredSession? {
-        try await rows("SELECT * FROM sessions WHERE id = \(id)").first.map(Self.session)
+        guard let row = try await rows("SELECT * FROM sessions WHERE id = \(id)").first else { return nil }
+        return try await session(row)
     }
 
     public func deleteSessions(olderThan date: Date) async throws -> Int {
-        try await rows("DELETE FROM sessions WHERE updated_at < \(StoreTime.rounded(date)) RETURNING id").count
+        let cutoff = StoreTime.rounded(date)
+        let logger = self.logger
+        return try await transaction { connection in
+            _ = try await Self.rows(
+                """
+                DELETE FROM session_transcripts
+                WHERE session_id IN (SELECT id FROM sessions WHERE updated_at < \(cutoff))
+                """, connection, logger)
+            return try await Self.rows(
+                "DELETE FROM sessions WHERE updated_at < \(cutoff) RETURNING id", connection, logger
+            ).count
+        }
     }
 
-    private static func session(_ row: PostgresRandomAccessRow) throws -> StoredSession {
-        StoredSession(
-            id: try row["id"].decode(String.self), resumeTokenHash: try row["resume_token_hash"].decode(String.self),
+    private func session(_ row: PostgresRandomAccessRow) async throws -> StoredSession {
+        let id = try row["id"].decode(String.self)
+        let chunks = try await rows("SELECT lines FROM session_transcripts WHERE session_id = \(id) ORDER BY id")
+        return StoredSession(
+            id: id, resumeTokenHash: try row["resume_token_hash"].decode(String.self),
             state: try row["state"].decode(Data.self),
-            updatedAt: StoreTime.rounded(try row["updated_at"].decode(Date.self)))
+            updatedAt: StoreTime.rounded(try row["updated_at"].decode(Date.self)),
+            transcript: try chunks.map { try $0["lines"].decode(Data.self) })
     }
 
     // MARK: Turn log

@@ -92,6 +92,19 @@ enum SQLiteSchema {
                     CREATE INDEX turns_by_time ON turns (at);
                     """)
         }
+        // v2: transcripts leave the session state for chunks that are appended, not rewritten with every save. A
+        // session saved before keeps its transcript in `state` until it is saved again.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE session_transcripts (
+                        id INTEGER PRIMARY KEY,
+                        session_id TEXT NOT NULL,
+                        lines BLOB NOT NULL
+                    );
+                    CREATE INDEX session_transcripts_by_session ON session_transcripts (session_id, id);
+                    """)
+        }
         return migrator
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// How hard SQLite works to keep a commit on disk (`PRAGMA synchronous`).
 public enum SQLiteSynchronous: String, Sendable, CaseIterable {
@@ -358,10 +359,14 @@ public final class SQLiteTicketStore: TicketStore {
                     ON CONFLICT (id) DO UPDATE SET resume_token_hash = excluded.resume_token_hash,
                         state = excluded.state, updated_at = excluded.updated_at
                     """)
+            let clear = try db.makeStatement(sql: "DELETE FROM session_transcripts WHERE session_id = ?")
+            let append = try db.makeStatement(sql: "INSERT INTO session_transcripts (session_id, lines) VALUES (?, ?)")
             for session in sessions {
                 try statement.execute(arguments: [
                     session.id, session.resumeTokenHash, session.state, StoreTime.milliseconds(session.updatedAt),
                 ])
+                if session.replacesTranscript { try clear.execute(arguments: [session.id]) }
+                for chunk in session.transcript { try append.execute(arguments: [session.id, chunk]) }
             }
         }
     }
@@ -371,27 +376,38 @@ public final class SQLiteTicketStore: TicketStore {
             try Row.fetchOne(
                 db, sql: "SELECT * FROM sessions WHERE resume_token_hash = ?", arguments: [resumeTokenHash]
             )
-            .map(Self.session)
+            .map { try Self.session($0, db) }
         }
     }
 
     public func session(id: String) async throws -> StoredSession? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map(Self.session)
+            try Row.fetchOne(db, sql: "SELECT * FROM sessions WHERE id = ?", arguments: [id]).map {
+                try Self.session($0, db)
+            }
         }
     }
 
     public func deleteSessions(olderThan date: Date) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [StoreTime.milliseconds(date)])
+            let cutoff = StoreTime.milliseconds(date)
+            try db.execute(
+                sql: """
+                    DELETE FROM session_transcripts
+                    WHERE session_id IN (SELECT id FROM sessions WHERE updated_at < ?)
+                    """, arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM sessions WHERE updated_at < ?", arguments: [cutoff])
             return db.changesCount
         }
     }
 
-    private static func session(_ row: Row) -> StoredSession {
-        StoredSession(
-            id: row["id"], resumeTokenHash: row["resume_token_hash"], state: row["state"],
-            updatedAt: StoreTime.date(milliseconds: row["updated_at"]))
+    private static func session(_ row: Row, _ db: Database) throws -> StoredSession {
+        let id: String = row["id"]
+        return StoredSession(
+            id: id, resumeTokenHash: row["resume_token_hash"], state: row["state"],
+            updatedAt: StoreTime.date(milliseconds: row["updated_at"]),
+            transcript: try Data.fetchAll(
+                db, sql: "SELECT lines FROM session_transcripts WHERE session_id = ? ORDER BY id", arguments: [id]))
     }
 
     // MARK: Turn log
@@ -401,14 +417,44 @@ public final class SQLiteTicketStore: TicketStore {
         try await write { db in
             let statement = try db.makeStatement(
                 sql: "INSERT INTO turns (conversation_id, at, text, outcome, intent, score) VALUES (?, ?, ?, ?, ?, ?)")
+            // Bound with SQLite's own calls: GRDB's arguments box each value, which cost more than the insert, and a
+            // batch is every turn of the last second.
+            let handle = statement.sqliteStatement
+            defer { sqlite3_reset(handle) }
             for turn in turns {
-                try statement.execute(arguments: [
-                    turn.conversationID, StoreTime.milliseconds(turn.at), turn.text, turn.outcome, turn.intent,
-                    turn.score,
-                ])
+                sqlite3_reset(handle)
+                Self.bind(turn.conversationID, at: 1, handle)
+                sqlite3_bind_int64(handle, 2, StoreTime.milliseconds(turn.at))
+                Self.bind(turn.text, at: 3, handle)
+                Self.bind(turn.outcome, at: 4, handle)
+                if let intent = turn.intent { Self.bind(intent, at: 5, handle) } else { sqlite3_bind_null(handle, 5) }
+                if let score = turn.score {
+                    sqlite3_bind_double(handle, 6, score)
+                } else {
+                    sqlite3_bind_null(handle, 6)
+                }
+                let code = sqlite3_step(handle)
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: code),
+                        message: String(cString: sqlite3_errmsg(db.sqliteConnection)), sql: statement.sql)
+                }
             }
         }
     }
+
+    /// Binds text to a statement's parameter; SQLite copies it.
+    private static func bind(_ text: String, at index: Int32, _ statement: OpaquePointer) {
+        var text = text
+        text.withUTF8 { bytes in
+            let characters = UnsafeRawPointer(bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!)
+                .assumingMemoryBound(to: CChar.self)
+            _ = sqlite3_bind_text(statement, index, characters, Int32(bytes.count), Self.transient)
+        }
+    }
+
+    /// SQLite's `SQLITE_TRANSIENT`: the bound value is copied before the call returns.
+    private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
     public func turns(from: Date, to: Date) async throws -> [TurnRecord] {
         try await read { db in

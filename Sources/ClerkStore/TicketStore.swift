@@ -71,20 +71,20 @@ public protocol TicketStore: Sendable {
 
     // MARK: Sessions
 
-    /// Saves (or replaces) a conversation's state for resuming.
+    /// Saves (or replaces) a conversation's state for resuming; its stored transcript stays as it is.
     func saveSession(id: String, resumeTokenHash: String, state: Data, updatedAt: Date) async throws
 
-    /// Saves (or replaces) several conversations' state, in one transaction where the store can (one disk flush
-    /// for a whole batch).
+    /// Saves (or replaces) several conversations' state and appends their transcript chunks (or replaces them, see
+    /// ``StoredSession/replacesTranscript``), in one transaction (one disk flush for a whole batch).
     func saveSessions(_ sessions: [StoredSession]) async throws
 
-    /// The session whose resume token has this hash.
+    /// The session whose resume token has this hash, with its transcript chunks.
     func session(resumeTokenHash: String) async throws -> StoredSession?
 
-    /// The session with this conversation id.
+    /// The session with this conversation id, with its transcript chunks.
     func session(id: String) async throws -> StoredSession?
 
-    /// Deletes sessions last saved before `date`; returns how many.
+    /// Deletes sessions last saved before `date`, and their transcripts; returns how many.
     @discardableResult
     func deleteSessions(olderThan date: Date) async throws -> Int
 
@@ -162,16 +162,5 @@ extension TicketStore {
     @discardableResult
     public func setContact(_ reference: TicketReference, contact: String) async throws -> Ticket {
         try await apply(.setContact(contact), to: reference)
-    }
-}
-
-extension TicketStore {
-    /// One ``saveSession(id:resumeTokenHash:state:updatedAt:)`` after another.
-    public func saveSessions(_ sessions: [StoredSession]) async throws {
-        for session in sessions {
-            try await saveSession(
-                id: session.id, resumeTokenHash: session.resumeTokenHash, state: session.state,
-                updatedAt: session.updatedAt)
-        }
     }
 }

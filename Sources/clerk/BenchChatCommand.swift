@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNIOLinux
 import ClerkServer
 import ClerkStore
 import Foundation
@@ -13,7 +14,8 @@ struct ChatBench: AsyncParsableCommand {
         discussion: """
             Starts the line server in this process on 127.0.0.1 (content from --content, tickets in a temporary \
             SQLite file), then (1) opens --conversations connections that each send a message, wait for its END \
-            and send the next, for --seconds, and counts turns; (2) a second process opens --connections connections \
+            and send the next, for --seconds, and counts turns (the client is one thread with non-blocking sockets \
+            and epoll, like wrk for HTTP, so that it takes little of the CPU it shares with the server); (2) a second process opens --connections connections \
             and counts how many got their greeting (the open-file limit is raised to its hard limit first). Client and \
             server share this machine, as the benchmark asks. The per-connection rate limit is lifted for (1): it \
             is a policy, not a cost.
@@ -81,43 +83,27 @@ struct ChatBench: AsyncParsableCommand {
             "how much is a passport", "and for my child?", "how long does it take", "what about an id card",
             "where do i apply for a parking permit", "who can get child benefit", "thanks", "hello",
         ]
-        let shared = BenchCounters()
-        let group = MultiThreadedEventLoopGroup.singleton
-        var channels: [Channel] = []
-        for index in 0..<conversations {
-            let handler = TurnLoop(messages: messages, offset: index, shared: shared)
-            let channel = try await ClientBootstrap(group: group)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                    }
-                }
-                .connect(host: "127.0.0.1", port: bound).get()
-            channels.append(channel)
-        }
-        // Every connection is open: now they all start sending.
-        for channel in channels { channel.pipeline.fireUserInboundEventTriggered(TurnLoop.Start()) }
+        let load = try LineLoad(port: bound, connections: conversations, messages: messages)
+        let finished = load.start()
         // Warm up for a second, then measure.
         try await Task.sleep(for: .seconds(1))
-        shared.latencies.withLock { $0.removeAll() }
-        let startCount = shared.turns.load(ordering: .relaxed)
+        load.phase.store(LineLoad.measuring, ordering: .relaxed)
+        let startCount = load.turns.load(ordering: .relaxed)
         let start = ContinuousClock.now
         let startCPU = processCPUSeconds()
         try await Task.sleep(for: .seconds(seconds))
-        let turns = shared.turns.load(ordering: .relaxed) - startCount
+        let turns = load.turns.load(ordering: .relaxed) - startCount
         let elapsed = ContinuousClock.now - start
         // Client and server together: the machine's two cores at this cost per turn would give 2e6 / µs turns/s.
         let cpuPerTurn = turns > 0 ? (processCPUSeconds() - startCPU) / Double(turns) * 1e6 : 0
-        shared.stop.store(true, ordering: .relaxed)
+        load.phase.store(LineLoad.stopped, ordering: .relaxed)
+        for await _ in finished { break }
         let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let turnsPerSecond = Double(turns) / elapsedSeconds
-        var sorted = shared.latencies.withLock { $0 }
+        var sorted = load.latencies.withLock { $0 }
         sorted.sort()
         let p99 = sorted.isEmpty ? 0 : Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1e6
         let p50 = sorted.isEmpty ? 0 : Double(sorted[sorted.count / 2]) / 1e6
-        for channel in channels { try? await channel.close() }
-        channels.removeAll()
 
         // 2. Connections held: opened by a second process, so that the server alone uses this process's file
         // descriptors (a client in the same process would need as many again).
@@ -184,6 +170,8 @@ struct ChatBench: AsyncParsableCommand {
         }
         serverTask.cancel()
         background.cancel()
+        // The background work writes its last batch when cancelled: the store closes after it.
+        await background.value
         await store.shutdown()
     }
 
@@ -238,11 +226,8 @@ struct ChatBench: AsyncParsableCommand {
     }
 }
 
-/// Counters shared by the benchmark's client connections.
+/// Counts the held connections that were greeted.
 private final class BenchCounters: Sendable {
-    let turns = Atomic<Int>(0)
-    let stop = Atomic<Bool>(false)
-    let latencies = Mutex<[UInt64]>([])
     let greeted = Atomic<Int>(0)
 }
 
@@ -259,79 +244,176 @@ private struct LineSplitter: ByteToMessageDecoder {
     }
 }
 
-/// Sends a message after every END, until stopped; counts turns and their latency. Reads the raw bytes (no
-/// per-line events): the client shares the machine's two cores with the server, so it must cost little.
-private final class TurnLoop: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// The throughput test's client, as lean as wrk is for HTTP: each connection sends a message, waits for its `END`
+/// and sends the next. All connections are non-blocking sockets in one epoll set, served by one thread of its own
+/// (not the server's event loops), one `read` per ready connection and one `write` per message. Every turn is still
+/// a real request and reply through the server's socket; the client only costs less of the two cores it shares with
+/// the server than a NIO pipeline per connection would.
+private final class LineLoad: Sendable {
+    static let warmingUp = 0
+    static let measuring = 1
+    static let stopped = 2
 
-    /// Sent once every connection is open.
-    struct Start: Sendable {}
+    /// ``warmingUp``, then ``measuring`` (latencies collected before are dropped), then ``stopped``.
+    let phase = Atomic<Int>(LineLoad.warmingUp)
+    /// Turns answered so far (the greeting is not a turn).
+    let turns = Atomic<Int>(0)
+    /// Every 8th turn's latency in nanoseconds while measuring, once the client stopped.
+    let latencies = Mutex<[UInt64]>([])
+    private let sockets: [Int32]
+    private let messages: [[UInt8]]
 
-    static let endLine: [UInt8] = Array("END\n".utf8)
-    let messages: [ByteBuffer]
-    var next: Int
-    let shared: BenchCounters
-    var sentAt: ContinuousClock.Instant?
-    var greeted = false
-    var started = false
-    /// Bytes of `END\n` matched since the current line began, or -1 when this line is something else.
-    var matched = 0
-
-    init(messages: [String], offset: Int, shared: BenchCounters) {
-        self.messages = messages.map { ByteBuffer(string: $0 + "\n") }
-        next = offset % messages.count
-        self.shared = shared
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is Start else { return context.fireUserInboundEventTriggered(event) }
-        started = true
-        if greeted { send(context: context) }
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        var ends = 0
-        buffer.withUnsafeReadableBytes { bytes in
-            for byte in bytes {
-                if matched >= 0, byte == Self.endLine[matched] {
-                    matched += 1
-                    if matched == Self.endLine.count {
-                        ends += 1
-                        matched = 0
-                    }
-                } else {
-                    matched = byte == UInt8(ascii: "\n") ? 0 : -1
+    /// Opens `connections` connections to 127.0.0.1:`port`.
+    init(port: Int, connections: Int, messages: [String]) throws {
+        self.messages = messages.map { Array(($0 + "\n").utf8) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = in_addr_t(UInt32(0x7F00_0001).bigEndian)
+        var sockets: [Int32] = []
+        for _ in 0..<connections {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw LineLoadError.socket(errno) }
+            sockets.append(socket)
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                 }
             }
+            guard connected == 0 else {
+                for socket in sockets { close(socket) }
+                throw LineLoadError.connect(errno)
+            }
+            var one: Int32 = 1
+            _ = setsockopt(socket, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            _ = fcntl(socket, F_SETFL, fcntl(socket, F_GETFL) | O_NONBLOCK)
         }
-        for _ in 0..<ends { turnEnded(context: context) }
+        self.sockets = sockets
     }
 
-    private func turnEnded(context: ChannelHandlerContext) {
-        guard greeted else {
-            greeted = true
-            if started { send(context: context) }
-            return
+    /// Starts the client's thread; the stream yields once it stopped and closed its connections.
+    func start() -> AsyncStream<Void> {
+        let (finished, continuation) = AsyncStream<Void>.makeStream()
+        let thread = Thread { [self] in
+            run()
+            continuation.yield()
+            continuation.finish()
         }
-        if let sentAt {
-            shared.turns.wrappingAdd(1, ordering: .relaxed)
-            let elapsed = ContinuousClock.now - sentAt
-            let nanos =
-                UInt64(elapsed.components.seconds) * 1_000_000_000
-                + UInt64(elapsed.components.attoseconds / 1_000_000_000)
-            if next % 8 == 0 { shared.latencies.withLock { $0.append(nanos) } }
-        }
-        send(context: context)
+        thread.name = "bench-chat-client"
+        thread.start()
+        return finished
     }
 
-    private func send(context: ChannelHandlerContext) {
-        guard !shared.stop.load(ordering: .relaxed) else { return }
-        let message = messages[next]
-        next = (next + 1) % messages.count
-        sentAt = .now
-        context.writeAndFlush(wrapOutboundOut(message), promise: nil)
+    private struct Connection {
+        var greeted = false
+        /// Bytes of `END\n` matched since the current line began, or -1 when this line is something else.
+        var matched = 0
+        var next: Int
+        var sentAt: UInt64 = 0
+    }
+
+    private static let endLine: [UInt8] = Array("END\n".utf8)
+
+    private func run() {
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        defer {
+            for socket in sockets { close(socket) }
+            close(epoll)
+        }
+        for (index, socket) in sockets.enumerated() {
+            var event = epoll_event()
+            event.events = EPOLLIN.rawValue
+            event.data.u32 = UInt32(index)
+            _ = epoll_ctl(epoll, EPOLL_CTL_ADD, socket, &event)
+        }
+        var connections = sockets.indices.map { Connection(next: $0 % messages.count) }
+        var events = [epoll_event](repeating: epoll_event(), count: 1024)
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var sampled: [UInt64] = []
+        var measuring = false
+        var answered = 0
+        while true {
+            let phase = phase.load(ordering: .relaxed)
+            if phase == Self.stopped { break }
+            if phase == Self.measuring, !measuring {
+                measuring = true
+                sampled.removeAll(keepingCapacity: true)
+            }
+            let ready = epoll_wait(epoll, &events, Int32(events.count), 100)
+            guard ready > 0 else { continue }
+            for event in events[0..<Int(ready)] {
+                let index = Int(event.data.u32)
+                let count = buffer.withUnsafeMutableBytes { read(sockets[index], $0.baseAddress, $0.count) }
+                guard count > 0 else {
+                    // Closed by the server (or failed): this connection takes no further part.
+                    if count == 0 || errno != EAGAIN { _ = epoll_ctl(epoll, EPOLL_CTL_DEL, sockets[index], nil) }
+                    continue
+                }
+                var ends = 0
+                var matched = connections[index].matched
+                for byte in buffer[0..<count] {
+                    if matched >= 0, byte == Self.endLine[matched] {
+                        matched += 1
+                        if matched == Self.endLine.count {
+                            ends += 1
+                            matched = 0
+                        }
+                    } else {
+                        matched = byte == UInt8(ascii: "\n") ? 0 : -1
+                    }
+                }
+                connections[index].matched = matched
+                for _ in 0..<ends {
+                    if connections[index].greeted {
+                        answered += 1
+                        if connections[index].next % 8 == 0 {
+                            sampled.append(Self.nanoseconds() - connections[index].sentAt)
+                        }
+                    }
+                    connections[index].greeted = true
+                    send(on: index, &connections[index])
+                }
+            }
+            // One atomic update per batch of ready connections, not per turn.
+            turns.wrappingAdd(answered, ordering: .relaxed)
+            answered = 0
+        }
+        latencies.withLock { $0 = sampled }
+    }
+
+    private func send(on index: Int, _ connection: inout Connection) {
+        let message = messages[connection.next]
+        connection.next = (connection.next + 1) % messages.count
+        connection.sentAt = Self.nanoseconds()
+        // One short message at a time on an otherwise idle socket: its send buffer always has room, so the
+        // write takes it whole (a retry covers the impossible EAGAIN).
+        var offset = 0
+        while offset < message.count {
+            let written = message.withUnsafeBytes { write(sockets[index], $0.baseAddress! + offset, $0.count - offset) }
+            if written > 0 {
+                offset += written
+            } else if written < 0, errno != EAGAIN, errno != EINTR {
+                return
+            }
+        }
+    }
+
+    private static func nanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
+
+enum LineLoadError: Error, CustomStringConvertible {
+    case socket(Int32)
+    case connect(Int32)
+
+    var description: String {
+        switch self {
+        case .socket(let code): "cannot create a socket: \(String(cString: strerror(code)))"
+        case .connect(let code): "cannot connect to the line server: \(String(cString: strerror(code)))"
+        }
     }
 }
 

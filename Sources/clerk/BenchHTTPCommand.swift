@@ -142,6 +142,8 @@ struct HTTPBench: AsyncParsableCommand {
         let bare = try runWrk(wrk, script: echoScript, url: "http://127.0.0.1:\(echoPort.withLock { $0 })")
         let chat = try runWrk(wrk, script: chatScript, url: "http://127.0.0.1:\(apiPort.withLock { $0 })")
         servers.cancel()
+        // The conversations' background work writes its last batch when cancelled: the store closes after it.
+        _ = await servers.result
         await store.shutdown()
         let ratio = bare.requestsPerSecond > 0 ? chat.requestsPerSecond / bare.requestsPerSecond : 0
         if json {

@@ -1,8 +1,9 @@
 import ClerkEngine
-import ClerkServer
 import ClerkStore
 import Foundation
 import Testing
+
+@testable import ClerkServer
 
 @Suite("Conversations: handover, agents, ticket status, resume")
 struct ConversationsTests {
@@ -321,6 +322,59 @@ struct ConversationsTests {
             await #expect(throws: ConversationError.invalidResumeToken, "a ticket reference never resumes") {
                 try await after.conversations.resume(token: ticket.description)
             }
+            await after.store.shutdown()
+        }
+    }
+
+    @Test func aLongConversationShowsItsLastLinesAfterARestartThoughItsTranscriptWasSavedInPieces() async throws {
+        try await withHarness { before in
+            let handle = before.conversations.start()
+            // 700 turns, saved every 25: far more lines than are kept, so the stored transcript is shortened too.
+            for round in 0..<28 {
+                _ = try await before.say(
+                    (0..<25).map { "how much is a passport? (\(round * 25 + $0))" }, in: handle.id)
+                await before.conversations.flush()
+            }
+            let shown = try await before.conversations.history(of: handle.id)
+            #expect(shown.count == 500)
+            let stored = try #require(try await before.store.session(id: handle.id))
+            #expect(stored.transcript.count < 28, "appended in chunks, some replaced: \(stored.transcript.count)")
+
+            let after = try await before.restarted()
+            let resumed = try await after.conversations.resume(token: handle.resumeToken)
+            #expect(try await after.conversations.history(of: resumed) == shown)
+            await after.store.shutdown()
+        }
+    }
+
+    @Test func aConversationSavedByTheVersionBeforeResumesWithItsTranscript() async throws {
+        try await withHarness { before in
+            // A session saved with its transcript inside its state, as before transcripts were stored apart.
+            let said = Date(timeIntervalSinceReferenceDate: 786_000_000.25)
+            let old = SessionSnapshot(
+                engine: ConversationState(),
+                history: [
+                    TicketMessage(author: .citizen, text: "how much is a passport", at: said),
+                    TicketMessage(author: .bot, text: "A passport costs €35.", at: said),
+                ], ticket: nil, ended: false)
+            let token = "an-old-token"
+            try await before.store.saveSession(
+                id: "c_old", resumeTokenHash: AgentToken.hash(token), state: try JSONEncoder().encode(old),
+                updatedAt: before.conversations.clock())
+
+            let resumed = try await before.conversations.resume(token: token)
+            #expect(
+                try await before.conversations.history(of: resumed).map(\.text).prefix(2) == [
+                    "how much is a passport", "A passport costs €35.",
+                ])
+            _ = try await before.say(["thanks"], in: resumed)
+            await before.conversations.flush()
+
+            // Saved again, the old lines are kept with the new ones.
+            let after = try await before.restarted()
+            let again = try await after.conversations.resume(token: token)
+            let texts = try await after.conversations.history(of: again).map(\.text)
+            #expect(texts.prefix(3) == ["how much is a passport", "A passport costs €35.", "thanks"], "\(texts)")
             await after.store.shutdown()
         }
     }

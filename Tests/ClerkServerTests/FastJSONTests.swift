@@ -23,26 +23,27 @@ struct FastJSONTests {
         #expect(direct == encoded)
     }
 
-    @Test func aSnapshotWrittenDirectlyReadsBackAsTheSameConversation() throws {
+    @Test func aSnapshotAndATranscriptWrittenDirectlyReadBackAsTheSameConversation() throws {
         let shipped = try #require(shippedBrain)
         let state = shipped.reply(to: "how much is a passport", in: ConversationState()).state
-        let snapshot = SessionSnapshot(
-            engine: state,
-            history: [
-                TicketMessage(
-                    author: .citizen, text: "my \"passport\"\nexpired \\ \u{1} ＩＤ",
-                    at: Date(timeIntervalSince1970: 1_764_601_200.123)),
-                TicketMessage(
-                    author: .agent, name: "alice", text: "Hello", at: Date(timeIntervalSinceReferenceDate: 0.1)),
-            ],
-            ticket: "T-1001", ended: true)
+        let snapshot = SessionSnapshot(engine: state, history: nil, ticket: "T-1001", ended: true)
         let decoded = try JSONDecoder().decode(SessionSnapshot.self, from: snapshot.encoded())
-        #expect(decoded.history == snapshot.history)
+        #expect(decoded.history == nil)
         #expect(decoded.engine == snapshot.engine)
         #expect(decoded.ticket == "T-1001")
         #expect(decoded.ended)
-        let plain = SessionSnapshot(engine: ConversationState(), history: [], ticket: nil, ended: false)
+        let plain = SessionSnapshot(engine: ConversationState(), history: nil, ticket: nil, ended: false)
         let none = try JSONDecoder().decode(SessionSnapshot.self, from: plain.encoded())
-        #expect(none.ticket == nil && !none.ended && none.history.isEmpty)
+        #expect(none.ticket == nil && !none.ended && none.history == nil)
+
+        let lines = [
+            TicketMessage(
+                author: .citizen, text: "my \"passport\"\nexpired \\ \u{1} ＩＤ",
+                at: Date(timeIntervalSince1970: 1_764_601_200.123)),
+            TicketMessage(author: .agent, name: "alice", text: "Hello", at: Date(timeIntervalSinceReferenceDate: 0.1)),
+        ]
+        let chunk = SessionSnapshot.encodeTranscript(lines)
+        #expect(try JSONDecoder().decode([TicketMessage].self, from: chunk) == lines)
+        #expect(try JSONDecoder().decode([TicketMessage].self, from: SessionSnapshot.encodeTranscript([])).isEmpty)
     }
 }

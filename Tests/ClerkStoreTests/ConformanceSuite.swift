@@ -470,6 +470,27 @@ private func sessions(_ h: StoreHarness) async throws {
     ])
     #expect(try await h.store.session(id: "conv-1")?.state == Data("batch".utf8))
     #expect(try await h.store.session(resumeTokenHash: "hash-3")?.id == "conv-3")
+    // Transcript chunks are appended in order, replaced when asked, and deleted with their session.
+    func save(_ chunks: [String], replacing: Bool = false, at date: Date? = nil) async throws {
+        try await h.store.saveSessions([
+            StoredSession(
+                id: "conv-3", resumeTokenHash: "hash-3", state: Data([3]), updatedAt: date ?? later,
+                transcript: chunks.map { Data($0.utf8) }, replacesTranscript: replacing)
+        ])
+    }
+    try await save(["[1,2]"])
+    try await save(["[3]", "[4]"])
+    try await save([])
+    try await h.store.saveSession(id: "conv-3", resumeTokenHash: "hash-3", state: Data([4]), updatedAt: later)
+    #expect(try await h.store.session(id: "conv-3")?.transcript == ["[1,2]", "[3]", "[4]"].map { Data($0.utf8) })
+    #expect(try await h.store.session(id: "conv-1")?.transcript == [])
+    try await save(["[4]"], replacing: true)
+    try await save(["[5]"])
+    #expect(try await h.store.session(resumeTokenHash: "hash-3")?.transcript == ["[4]", "[5]"].map { Data($0.utf8) })
+    try await save([], at: now)
+    #expect(try await h.store.deleteSessions(olderThan: now.addingTimeInterval(60)) == 1)
+    try await save([])
+    #expect(try await h.store.session(id: "conv-3")?.transcript == [])
 }
 
 private func turnLog(_ h: StoreHarness) async throws {
