@@ -36,6 +36,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CStemmer", providers: [.apt(["libstemmer-dev"])]),
         .systemLibrary(name: "CEditLine", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CEpoll"),
         .target(name: "CTextShim", dependencies: ["CICU"]),
 
         .target(name: "ClerkText", dependencies: ["CTextShim", "CStemmer"], swiftSettings: hotPath),
@@ -59,6 +60,7 @@ let package = Package(
             name: "ClerkStore",
             dependencies: [
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -68,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "clerk",
             dependencies: [
-                "ClerkEngine", "ClerkContent", "ClerkServer", "ClerkStore", "CEditLine",
+                "ClerkEngine", "ClerkContent", "ClerkServer", "ClerkStore", "CEditLine", "CEpoll",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -84,6 +86,7 @@ let package = Package(
             dependencies: [
                 "ClerkStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

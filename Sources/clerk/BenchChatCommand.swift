@@ -1,5 +1,5 @@
 import ArgumentParser
-import CNIOLinux
+import CEpoll
 import ClerkServer
 import ClerkStore
 import Foundation
