@@ -355,9 +355,22 @@ public enum HTTPServer {
         if let store {
             addAgentRoutes(router, store: store, settings: settings, reload: reload)
         }
+        let serverName = "clerk"
+        let origins = Set(settings.corsOrigins)
+        let bodyLimit = settings.bodyLimit
+        // Plain chat messages are answered on the connection's event loop (see ChatFastPath); the router answers
+        // everything else.
         return Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "clerk"),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: conversations.map {
+                        [
+                            ChatFastPath(
+                                conversations: $0, origins: origins, bodyLimit: bodyLimit, serverName: serverName)
+                        ]
+                    } ?? [])),
+            configuration: .init(address: .hostname(host, port: port), serverName: serverName),
             onServerRunning: { channel in
                 await onReady(channel.localAddress?.port ?? port)
             },

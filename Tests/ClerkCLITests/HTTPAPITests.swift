@@ -502,6 +502,77 @@ struct HTTPAPITests {
         #expect(started.header("Access-Control-Allow-Origin") == nil, "\(started)")
     }
 
+    // MARK: Plain messages answered on the connection's event loop
+
+    @Test func aPlainMessageGetsTheSameTurnFromTheEventLoopAsFromTheRouter() async throws {
+        // `?explain=false` sends the message through Hummingbird's router; without a query it is answered as soon
+        // as it has arrived. A citizen must not be able to tell the two apart.
+        let first = try #require(try await startConversation()["id"] as? String)
+        let second = try #require(try await startConversation()["id"] as? String)
+        let fast = try await http(
+            "POST", "/v1/conversations/\(first)/messages", json: ["text": "how much is a passport"])
+        let routed = try await http(
+            "POST", "/v1/conversations/\(second)/messages?explain=false", json: ["text": "how much is a passport"])
+        #expect(fast.status == 200 && routed.status == 200, "\(fast) \(routed)")
+        #expect(texts(try fast.object()).joined().contains("€"), "\(fast)")
+        #expect(fast.body == routed.body, "\(fast) \(routed)")
+        for name in ["Content-Type", "Server"] {
+            #expect(fast.header(name) == routed.header(name), "\(name): \(fast) \(routed)")
+        }
+        #expect(fast.header("Date")?.hasSuffix(" GMT") == true, "\(fast)")
+
+        let origin = ["Origin": "https://www.example.city"]
+        let allowed = try await http(
+            "POST", "/v1/conversations/\(first)/messages", json: ["text": "thanks"], headers: origin)
+        #expect(allowed.status == 200, "\(allowed)")
+        #expect(allowed.header("Access-Control-Allow-Origin") == "https://www.example.city", "\(allowed)")
+        #expect(allowed.header("Vary")?.contains("Origin") == true, "\(allowed)")
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInTheOrderTheyWereSent() async throws {
+        let id = try #require(try await startConversation()["id"] as? String)
+        let port = try #require(try LiveServer.require().base.port)
+        let body = #"{"text": "how much is a passport"}"#
+        let message =
+            "POST /v1/conversations/\(id)/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        // The health check goes through the router; the message behind it, sent in the same packet, must wait
+        // for it. Then the message first, the health check second.
+        let replies = try await onThread {
+            var socket = try LineSocket(port: port)
+            defer { socket.disconnect() }
+            try socket.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + message)
+            let firstPair = [try rawResponse(&socket), try rawResponse(&socket)]
+            try socket.write(message + "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            return firstPair + [try rawResponse(&socket), try rawResponse(&socket)]
+        }
+        #expect(replies.map(\.status) == [200, 200, 200, 200], "\(replies)")
+        #expect(replies[0].body.contains("\"status\":\"ok\""), "\(replies[0])")
+        #expect(replies[1].body.contains("\"messages\""), "\(replies[1])")
+        #expect(replies[2].body.contains("\"messages\""), "\(replies[2])")
+        #expect(replies[3].body.contains("\"status\":\"ok\""), "\(replies[3])")
+    }
+
+    @Test func aMessageWhoseBodyArrivesInPiecesIsAnsweredOnce() async throws {
+        let id = try #require(try await startConversation()["id"] as? String)
+        let port = try #require(try LiveServer.require().base.port)
+        let body = #"{"text": "how much is a passport"}"#
+        let reply = try await onThread {
+            var socket = try LineSocket(port: port)
+            defer { socket.disconnect() }
+            try socket.write(
+                "POST /v1/conversations/\(id)/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n")
+            usleep(50_000)
+            try socket.write(String(body.prefix(10)))
+            usleep(50_000)
+            try socket.write(String(body.dropFirst(10)))
+            return try rawResponse(&socket)
+        }
+        #expect(reply.status == 200, "\(reply)")
+        #expect(reply.body.contains("€"), "\(reply)")
+    }
+
     // MARK: Stopping
 
     @Test func sigtermStopsTheServerAtOnceEndingOpenStreamsAndLongPolls() async throws {
@@ -996,4 +1067,27 @@ struct LiveServerTrait: SuiteTrait, TestScoping {
 extension Trait where Self == LiveServerTrait {
     /// One `clerk serve` for the suite, reached with ``LiveServer/current``.
     static var liveServer: Self { LiveServerTrait() }
+}
+
+/// One HTTP/1.1 response read from a raw socket: status line, headers, and a body of `Content-Length` bytes.
+struct RawResponse: Sendable, CustomStringConvertible {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+    var description: String { "\(status) \(headers) \(body)" }
+}
+
+func rawResponse(_ socket: inout LineSocket) throws -> RawResponse {
+    let statusLine = try #require(try socket.line(), "the server closed the connection")
+    let status = Int(statusLine.split(separator: " ").dropFirst().first ?? "") ?? 0
+    var headers: [String: String] = [:]
+    while let line = try socket.line()?.trimmingCharacters(in: .whitespacesAndNewlines), !line.isEmpty {
+        let parts = line.split(separator: ":", maxSplits: 1)
+        if parts.count == 2 {
+            headers[parts[0].lowercased()] = parts[1].trimmingCharacters(in: .whitespaces)
+        }
+    }
+    let length = Int(headers["content-length"] ?? "0") ?? 0
+    return RawResponse(
+        status: status, headers: headers, body: String(decoding: try socket.bytes(length), as: UTF8.self))
 }

@@ -74,8 +74,8 @@ private struct ServerProcess {
     }
 }
 
-/// A plain blocking TCP client for the line protocol, as `nc` would be: no NIO, no Clerk code.
-private struct LineSocket {
+/// A plain blocking TCP client for the line protocol (and raw HTTP), as `nc` would be: no NIO, no Clerk code.
+struct LineSocket {
     enum Failure: Error {
         case cannotConnect(Int32)
         case cannotSend(Int32)
@@ -136,6 +136,20 @@ private struct LineSocket {
         }
     }
 
+    /// The next `count` bytes; fewer when the server closed the connection.
+    mutating func bytes(_ count: Int) throws -> [UInt8] {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while pending.count < count {
+            let received = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if received == 0 { break }
+            guard received > 0 else { throw Failure.cannotReceive(errno) }
+            pending += chunk[..<received]
+        }
+        let taken = Array(pending.prefix(count))
+        pending.removeFirst(taken.count)
+        return taken
+    }
+
     /// Lines through the `count`-th `END` (or until the server closes the connection).
     mutating func lines(throughEnd count: Int) throws -> [String] {
         var lines: [String] = []
@@ -158,7 +172,7 @@ private struct LineSocket {
 }
 
 /// Runs blocking work on a thread of its own, so it never holds one of the few shared concurrency threads.
-private func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread { continuation.resume(with: Result { try body() }) }.start()
     }
