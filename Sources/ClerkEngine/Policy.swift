@@ -332,6 +332,10 @@ extension Brain {
     }
 
     // MARK: - Building turns
+    //
+    // The common turns are built with an empty state that is then swapped for the new one: passed directly, the
+    // state (a `var` changed along the way) was copied into the turn, retaining each of its strings and arrays,
+    // and the original then released field by field.
 
     /// The answer of an intent: resolves its service and variant, asks for what is missing, renders the reply.
     private func answer(
@@ -503,11 +507,13 @@ extension Brain {
             trace.explanation.confidence = confidence
             trace.explanation.slots = values
         }
-        return Turn(
+        var turn = Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
-            quickReplies: quickReplies, actions: actions, state: next, captured: captures,
+            quickReplies: quickReplies, actions: actions, state: ConversationState(), captured: captures,
             service: service.map { services[Int($0)].id }, slots: values, links: links,
             matchedIntent: matched == intent.id ? nil : matched)
+        swap(&turn.state, &next)
+        return turn
     }
 
     /// The quick replies of a handover question.
@@ -604,9 +610,11 @@ extension Brain {
             trace.explanation.outcome = "clarify"
             trace.explanation.intent = nil
         }
-        return Turn(
-            outcome: .clarify(next.pendingChoices), messages: [text], quickReplies: titles, actions: [], state: next,
-            captured: .none)
+        var turn = Turn(
+            outcome: .clarify(next.pendingChoices), messages: [text], quickReplies: titles, actions: [],
+            state: ConversationState(), captured: .none)
+        swap(&turn.state, &next)
+        return turn
     }
 
     private func miss(state: ConversationState, trace: Trace?) -> Turn {
@@ -623,9 +631,11 @@ extension Brain {
                 outcome: .miss, messages: [settings.escalationMessage], quickReplies: yesNo, actions: [], state: next,
                 captured: .none)
         }
-        return Turn(
-            outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [], state: next,
-            captured: .none)
+        var turn = Turn(
+            outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [],
+            state: ConversationState(), captured: .none)
+        swap(&turn.state, &next)
+        return turn
     }
 
     // MARK: - Explanations
