@@ -444,10 +444,10 @@ extension Brain {
         let renderer = service.map { ServiceFieldRenderer(service: services[Int($0)], variant: next.variant) }
         var messages: [String] = []
         var links: [TurnLink] = []
-        if !intent.replies.isEmpty {
-            let count = intent.replies.count
+        let count = intent.replyCount
+        if count > 0 {
             let start = state.turnCount % count
-            if let plain = intent.plainMessages[start], renderer == nil {
+            if renderer == nil, let plain = count == 1 ? intent.onlyPlainMessages : intent.plainMessages[start] {
                 messages = plain
             } else {
                 func value(_ name: String) -> String? {
