@@ -168,18 +168,17 @@ extension Brain {
         trace: Trace?
     ) -> (Int32, Captures)? {
         guard
-            var match = trie.match(
+            let match = trie.match(
                 utterance, intentRequires: intentRequires, contextMask: contextMask, intentService: intentService,
                 active: active, urgentIntents: urgentIntents, scratch: scratch, trace: trace)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
-        // Token ranges become byte ranges of the message, in place (the array is not shared).
-        for index in match.captures.indices {
-            match.captures[index] = utterance.originalRange(match.captures[index])
-        }
+        // Token ranges become byte ranges of the message.
+        var ranges = CaptureRanges()
+        for range in match.captures { ranges.append(utterance.originalRange(range)) }
         return (
             match.terminal,
-            Captures(names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: match.captures, message: message)
+            Captures(names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: ranges, message: message)
         )
     }
 
