@@ -10,27 +10,34 @@ import ClerkText
 /// ```
 public struct Brain: Sendable {
     final class Intent: Sendable {
+        // The fields an answer reads come first, so that answering touches as few cache lines of the object as
+        // possible (a 10,000-intent brain does not stay in cache).
         let id: String
-        let title: String
-        let replies: [ReplyTemplate]
-        /// For each reply variant without placeholders, the message list ready to hand out (no allocation).
-        let plainMessages: [[String]?]
-        let quickReplies: [String]
-        let setsContext: [String]
-        let requires: [String]
-        let action: IntentAction?
-        let service: String?
-        let location: SourceLocation
-        /// Terms of the title, to recognise the citizen picking it from a "Did you mean …?" question.
-        let titleTerms: [Int32]
-        /// Values asked for when missing, in order.
-        let slots: [SlotDefinition]
+        /// The messages of the only reply when the intent has one reply and it has no placeholders: the common
+        /// answer reads them here without reaching into `replies` and `plainMessages`.
+        let onlyPlainMessages: [String]?
+        /// Reply variants (as many as `replies`).
+        let replyCount: Int
         let followUp: Bool
         let safeguarding: Bool
         /// Whether a reply reads `{service.…}` fields (or a slot is a service), so a service must be known.
         let needsService: Bool
+        let action: IntentAction?
         /// The fixed service's index, or -1.
         let serviceIndex: Int32
+        let quickReplies: [String]
+        let setsContext: [String]
+        /// Values asked for when missing, in order.
+        let slots: [SlotDefinition]
+        let replies: [ReplyTemplate]
+        /// For each reply variant without placeholders, the message list ready to hand out (no allocation).
+        let plainMessages: [[String]?]
+        let title: String
+        let requires: [String]
+        let service: String?
+        let location: SourceLocation
+        /// Terms of the title, to recognise the citizen picking it from a "Did you mean …?" question.
+        let titleTerms: [Int32]
 
         init(
             id: String, title: String, replies: [ReplyTemplate], plainMessages: [[String]?], quickReplies: [String],
@@ -47,6 +54,8 @@ public struct Brain: Sendable {
             self.title = title
             self.replies = replies
             self.plainMessages = plainMessages
+            replyCount = replies.count
+            onlyPlainMessages = plainMessages.count == 1 ? plainMessages[0] : nil
             self.quickReplies = quickReplies
             self.setsContext = setsContext
             self.requires = requires

@@ -136,14 +136,14 @@ public enum EscalationReason: String, Sendable, Hashable, Codable {
 public struct Captures: Sendable, Hashable {
     let names: [String]
     /// UTF-8 byte ranges in `message`, in the order of `names`.
-    let ranges: [Range<Int>]
+    let ranges: CaptureRanges
     let message: String
 
     /// Nothing captured.
-    public static let none = Captures(names: [], ranges: [], message: "")
+    public static let none = Captures(names: [], ranges: CaptureRanges(), message: "")
 
     /// True when nothing was captured.
-    public var isEmpty: Bool { ranges.isEmpty }
+    public var isEmpty: Bool { ranges.count == 0 }
 
     /// The text captured as `name`.
     public subscript(name: String) -> String? {
@@ -163,5 +163,42 @@ public struct Captures: Sendable, Hashable {
         var result: [String: String] = [:]
         for name in names.prefix(ranges.count) { result[name] = self[name] }
         return result
+    }
+}
+
+/// The byte ranges of a turn's captures. Up to four are kept inline, so a pattern answer with a few captures
+/// allocates nothing for them; more (or offsets beyond 32 bits) go to an array.
+struct CaptureRanges: Sendable, Hashable {
+    /// Lower and upper bounds of the first four ranges.
+    private var inline = SIMD8<Int32>()
+    private var spilled: [Range<Int>] = []
+    private(set) var count = 0
+
+    init() {}
+
+    subscript(index: Int) -> Range<Int> {
+        precondition(index >= 0 && index < count, "capture index out of range")
+        if !spilled.isEmpty { return spilled[index] }
+        return Int(inline[2 * index])..<Int(inline[2 * index + 1])
+    }
+
+    mutating func append(_ range: Range<Int>) {
+        if spilled.isEmpty && count < 4 && range.lowerBound >= 0 && range.upperBound <= Int(Int32.max) {
+            inline[2 * count] = Int32(range.lowerBound)
+            inline[2 * count + 1] = Int32(range.upperBound)
+        } else {
+            if spilled.isEmpty { spilled = (0..<count).map { self[$0] } }
+            spilled.append(range)
+        }
+        count += 1
+    }
+
+    static func == (a: CaptureRanges, b: CaptureRanges) -> Bool {
+        a.count == b.count && (0..<a.count).allSatisfy { a[$0] == b[$0] }
+    }
+
+    func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for index in 0..<count { hasher.combine(self[index]) }
     }
 }

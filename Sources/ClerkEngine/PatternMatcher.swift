@@ -1,10 +1,10 @@
 import ClerkText
 
 /// The best pattern match for a message.
-struct PatternMatch: Sendable {
+struct PatternMatch {
     var terminal: Int32
-    /// Token ranges of the captures, in path order.
-    var captures: [Range<Int>]
+    /// Token ranges of the captures, in path order: the scratch's storage, valid until its next search.
+    var captures: UnsafeBufferPointer<Range<Int>>
 }
 
 extension PatternTrie {
@@ -36,7 +36,10 @@ extension PatternTrie {
                                         scratch: scratch, trace: trace)
                                     search.visit(0, 0)
                                     guard search.best >= 0 else { return nil }
-                                    return PatternMatch(terminal: search.best, captures: search.bestCaptures)
+                                    return PatternMatch(
+                                        terminal: search.best,
+                                        captures: UnsafeBufferPointer(
+                                            start: search.bestCaptures, count: search.bestCaptureCount))
                                 }
                             }
                         }
@@ -71,7 +74,9 @@ private struct Search {
     var bestUrgent = false
     var bestSpecificity = PatternTrie.Specificity(literalWords: 0, typedElements: 0, wildcards: 0, priority: 0)
     var bestPattern = Int32.max
-    var bestCaptures: [Range<Int>] = []
+    /// The best match's captures, copied from the stack into the scratch (no allocation per match).
+    let bestCaptures: UnsafeMutablePointer<Range<Int>>
+    var bestCaptureCount = 0
 
     init(
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
@@ -93,6 +98,7 @@ private struct Search {
         self.scratch = scratch
         self.visited = scratch.visited
         self.captureStack = scratch.captureStack
+        self.bestCaptures = scratch.bestCaptures
         self.trace = trace
     }
 
@@ -239,7 +245,8 @@ private struct Search {
         bestContextBound = contextBound
         bestSpecificity = terminal.specificity
         bestPattern = terminal.pattern
-        bestCaptures = Array(UnsafeBufferPointer(start: captureStack, count: captureDepth))
+        bestCaptures.initialize(from: captureStack, count: captureDepth)
+        bestCaptureCount = captureDepth
     }
 }
 

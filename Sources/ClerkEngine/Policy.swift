@@ -168,18 +168,17 @@ extension Brain {
         trace: Trace?
     ) -> (Int32, Captures)? {
         guard
-            var match = trie.match(
+            let match = trie.match(
                 utterance, intentRequires: intentRequires, contextMask: contextMask, intentService: intentService,
                 active: active, urgentIntents: urgentIntents, scratch: scratch, trace: trace)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
-        // Token ranges become byte ranges of the message, in place (the array is not shared).
-        for index in match.captures.indices {
-            match.captures[index] = utterance.originalRange(match.captures[index])
-        }
+        // Token ranges become byte ranges of the message.
+        var ranges = CaptureRanges()
+        for range in match.captures { ranges.append(utterance.originalRange(range)) }
         return (
             match.terminal,
-            Captures(names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: match.captures, message: message)
+            Captures(names: trie.captureLayouts[Int(terminal.captureLayout)], ranges: ranges, message: message)
         )
     }
 
@@ -332,6 +331,10 @@ extension Brain {
     }
 
     // MARK: - Building turns
+    //
+    // The common turns are built with an empty state that is then swapped for the new one: passed directly, the
+    // state (a `var` changed along the way) was copied into the turn, retaining each of its strings and arrays,
+    // and the original then released field by field.
 
     /// The answer of an intent: resolves its service and variant, asks for what is missing, renders the reply.
     private func answer(
@@ -440,10 +443,10 @@ extension Brain {
         let renderer = service.map { ServiceFieldRenderer(service: services[Int($0)], variant: next.variant) }
         var messages: [String] = []
         var links: [TurnLink] = []
-        if !intent.replies.isEmpty {
-            let count = intent.replies.count
+        let count = intent.replyCount
+        if count > 0 {
             let start = state.turnCount % count
-            if let plain = intent.plainMessages[start], renderer == nil {
+            if renderer == nil, let plain = count == 1 ? intent.onlyPlainMessages : intent.plainMessages[start] {
                 messages = plain
             } else {
                 func value(_ name: String) -> String? {
@@ -503,11 +506,13 @@ extension Brain {
             trace.explanation.confidence = confidence
             trace.explanation.slots = values
         }
-        return Turn(
+        var turn = Turn(
             outcome: .answer(intent: intent.id, confidence: confidence, via: evidence), messages: messages,
-            quickReplies: quickReplies, actions: actions, state: next, captured: captures,
+            quickReplies: quickReplies, actions: actions, state: ConversationState(), captured: captures,
             service: service.map { services[Int($0)].id }, slots: values, links: links,
             matchedIntent: matched == intent.id ? nil : matched)
+        swap(&turn.state, &next)
+        return turn
     }
 
     /// The quick replies of a handover question.
@@ -604,9 +609,11 @@ extension Brain {
             trace.explanation.outcome = "clarify"
             trace.explanation.intent = nil
         }
-        return Turn(
-            outcome: .clarify(next.pendingChoices), messages: [text], quickReplies: titles, actions: [], state: next,
-            captured: .none)
+        var turn = Turn(
+            outcome: .clarify(next.pendingChoices), messages: [text], quickReplies: titles, actions: [],
+            state: ConversationState(), captured: .none)
+        swap(&turn.state, &next)
+        return turn
     }
 
     private func miss(state: ConversationState, trace: Trace?) -> Turn {
@@ -623,9 +630,11 @@ extension Brain {
                 outcome: .miss, messages: [settings.escalationMessage], quickReplies: yesNo, actions: [], state: next,
                 captured: .none)
         }
-        return Turn(
-            outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [], state: next,
-            captured: .none)
+        var turn = Turn(
+            outcome: .miss, messages: [settings.rephraseMessage], quickReplies: [], actions: [],
+            state: ConversationState(), captured: .none)
+        swap(&turn.state, &next)
+        return turn
     }
 
     // MARK: - Explanations

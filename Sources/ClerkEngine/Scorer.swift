@@ -169,7 +169,7 @@ final class Scorer: Sendable {
                 }
             }
         }
-        scratch.queryTerms.sort()
+        scratch.queryTerms.insertionSort(by: <)
         scratch.queryTerms.removeDuplicates()
         guard !scratch.queryTerms.isEmpty else { return }
         let knownMass = scratch.queryTerms.reduce(Float(0)) { $0 + weights[Int($1)] }
@@ -186,7 +186,7 @@ final class Scorer: Sendable {
         scratch.queryTermsByWeight = []
         order.removeAll(keepingCapacity: true)
         order.append(contentsOf: scratch.queryTerms)
-        order.sort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
+        order.insertionSort { (weights[Int($0)], $1) > (weights[Int($1)], $0) }
         var remaining = knownMass
         let needed = floor * queryMass / 2
         // The message's telling words find its documents; a light word only adds to their scores, which the
@@ -218,21 +218,40 @@ final class Scorer: Sendable {
         }
         scratch.queryTermsByWeight = order
 
-        // Keep the best few documents by their partial score, then score them exactly.
+        // Keep the best few documents by their partial score, then score them exactly. The list is filled in
+        // place (best first; a later document goes after earlier ones of equal score) and the accumulator is
+        // cleared on the way, so the next message starts from zero without another pass.
         var top = scratch.topDocuments
         scratch.topDocuments = []
-        top.removeAll(keepingCapacity: true)
         let rescoreCount = hasExamples ? Self.exactRescoreCount : Self.patternRescoreCount
-        var worstKept: Float = -1
-        documentMass.withUnsafeBufferPointer { mass in
-            for index in 0..<accumulator.touchedCount {
-                let document = accumulator.touched[index]
-                let partial = 2 * accumulator.values[Int(document)] / (queryMass + mass[Int(document)])
-                if top.count == rescoreCount && partial <= worstKept { continue }
-                Self.insertTop(&top, (document, partial), limit: rescoreCount)
-                worstKept = top.count == rescoreCount ? top[top.count - 1].1 : -1
+        if top.count < rescoreCount {
+            top.append(contentsOf: repeatElement((0, 0), count: rescoreCount - top.count))
+        } else if top.count > rescoreCount {
+            top.removeLast(top.count - rescoreCount)
+        }
+        let kept = top.withUnsafeMutableBufferPointer { top in
+            documentMass.withUnsafeBufferPointer { mass in
+                var kept = 0
+                let values = accumulator.values
+                for index in 0..<accumulator.touchedCount {
+                    let document = accumulator.touched[index]
+                    let partial = 2 * values[Int(document)] / (queryMass + mass[Int(document)])
+                    values[Int(document)] = 0
+                    if kept == rescoreCount && partial <= top[rescoreCount - 1].1 { continue }
+                    // When the list is full its last entry (scoring below `partial`) drops out.
+                    var slot = kept < rescoreCount ? kept : rescoreCount - 1
+                    while slot > 0 && top[slot - 1].1 < partial {
+                        top[slot] = top[slot - 1]
+                        slot -= 1
+                    }
+                    top[slot] = (document, partial)
+                    if kept < rescoreCount { kept += 1 }
+                }
+                return kept
             }
         }
+        accumulator.forgetTouched()
+        top.removeLast(top.count - kept)
         if !exact {
             scratch.queryTerms.withUnsafeBufferPointer { query in
                 for index in top.indices {
@@ -243,7 +262,7 @@ final class Scorer: Sendable {
             }
         }
         // Best first; on a tie an example before a pattern document, then the document written first.
-        top.sort {
+        top.insertionSort {
             ($0.1, documentIsExample[Int($0.0)] ? 1 : 0, -$0.0) > ($1.1, documentIsExample[Int($1.0)] ? 1 : 0, -$1.0)
         }
         // Per intent: its nearest document, raised by the next nearest examples (see `confidence`).
@@ -269,7 +288,7 @@ final class Scorer: Sendable {
         // whose profile explains it best (that one keeps its score), and by the share of the message's weight
         // its documents cover: a lucky look-alike example of an intent whose other examples are about something
         // else loses to an intent that fits as a whole. Only the intents that can come out are weighed.
-        scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
+        scratch.candidates.insertionSort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
         if scratch.candidates.count > Self.maxCandidates {
             scratch.candidates.removeLast(scratch.candidates.count - Self.maxCandidates)
         }
@@ -277,7 +296,7 @@ final class Scorer: Sendable {
             profiles.weigh(&scratch.candidates, terms: scratch.queryTerms, queryMass: queryMass)
         }
         scratch.topDocuments = top
-        scratch.candidates.sort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
+        scratch.candidates.insertionSort { ($0.score, -$0.intent) > ($1.score, -$1.intent) }
     }
 
     /// An intent's confidence: the score of its nearest document, raised towards 1 by the mean score of its
@@ -320,14 +339,6 @@ final class Scorer: Sendable {
     func terms(of document: Int32) -> ArraySlice<Int32> {
         documentTerms[Int(documentOffsets[Int(document)])..<Int(documentOffsets[Int(document) + 1])]
     }
-
-    private static func insertTop(_ top: inout [(Int32, Float)], _ item: (Int32, Float), limit: Int) {
-        if top.count == limit, let last = top.last, last.1 >= item.1 { return }
-        var index = top.count
-        while index > 0 && top[index - 1].1 < item.1 { index -= 1 }
-        top.insert(item, at: index)
-        if top.count > limit { top.removeLast() }
-    }
 }
 
 /// Sparse accumulator over documents: dense values plus the list of touched entries, reset in O(touched).
@@ -358,6 +369,9 @@ final class SparseAccumulator {
         touchedCount = 0
     }
 
+    /// Forgets the touched entries once their values are back to zero (the scorer zeroes them as it reads them).
+    func forgetTouched() { touchedCount = 0 }
+
     @inline(__always)
     func add(_ index: Int, _ value: Float) {
         if values[index] == 0 {
@@ -365,6 +379,26 @@ final class SparseAccumulator {
             touchedCount += 1
         }
         values[index] += value
+    }
+}
+
+extension Array {
+    /// Sorts in place by insertion: the scorer's lists are short (a few dozen entries at most), where this beats
+    /// the general sort. `areInIncreasingOrder` is a strict total order, so the result is the one any sort gives.
+    @inline(__always)
+    mutating func insertionSort(by areInIncreasingOrder: (Element, Element) -> Bool) {
+        withUnsafeMutableBufferPointer { buffer in
+            guard buffer.count > 1 else { return }
+            for index in 1..<buffer.count {
+                let item = buffer[index]
+                var slot = index
+                while slot > 0 && areInIncreasingOrder(item, buffer[slot - 1]) {
+                    buffer[slot] = buffer[slot - 1]
+                    slot -= 1
+                }
+                buffer[slot] = item
+            }
+        }
     }
 }
 

@@ -20,6 +20,8 @@ final class Scratch: @unchecked Sendable {
     /// The pattern search's stack of open captures: raw storage, so pushing and popping touch no
     /// reference counts. Grown by ``reserveCaptures(_:)`` before a search.
     private(set) var captureStack = UnsafeMutablePointer<Range<Int>>.allocate(capacity: 64)
+    /// The captures of the best match found so far, with room for as many as ``captureStack``.
+    private(set) var bestCaptures = UnsafeMutablePointer<Range<Int>>.allocate(capacity: 64)
     private(set) var captureCapacity = 64
     let shared = SparseAccumulator()
     var topDocuments: [(Int32, Float)] = []
@@ -28,14 +30,19 @@ final class Scratch: @unchecked Sendable {
     var queryTermsByWeight: [Int32] = []
     var queryMass: Float = 0
 
-    deinit { captureStack.deallocate() }
+    deinit {
+        captureStack.deallocate()
+        bestCaptures.deallocate()
+    }
 
     /// Makes room for `count` open captures.
     func reserveCaptures(_ count: Int) {
         guard count > captureCapacity else { return }
         captureStack.deallocate()
+        bestCaptures.deallocate()
         captureCapacity = max(count, captureCapacity * 2)
         captureStack = .allocate(capacity: captureCapacity)
+        bestCaptures = .allocate(capacity: captureCapacity)
     }
 
     init() {

@@ -11,7 +11,8 @@ public struct NumberWords: Sendable, Hashable {
     let byLength: [[Entry]]
     /// A word that may join number words ("one hundred and five").
     let joiner: [UInt8]
-    /// Bit (length × 32 + first letter) set for every number word: a cheap test that rules out most words.
+    /// Bit ((length × 32 + first letter) × 32 + last letter) set for every number word: a cheap test that rules
+    /// out most words, "the" and "for" among them.
     let signature: [UInt64]
     /// True when the language has no number words.
     public let isEmpty: Bool
@@ -24,9 +25,12 @@ public struct NumberWords: Sendable, Hashable {
         }
         byLength = buckets
         self.joiner = Array(joiner.utf8)
-        var signature = [UInt64](repeating: 0, count: 16)
+        var signature = [UInt64](repeating: 0, count: 16 * 32 * 32 / 64)
         for bucket in buckets {
-            for entry in bucket { signature[entry.bytes.count] |= 1 << UInt64(entry.bytes[0] & 31) }
+            for entry in bucket {
+                let bit = Self.signatureBit(count: entry.bytes.count, first: entry.bytes[0], last: entry.bytes.last!)
+                signature[bit >> 6] |= 1 << UInt64(bit & 63)
+            }
         }
         self.signature = signature
         isEmpty = words.isEmpty
@@ -35,7 +39,14 @@ public struct NumberWords: Sendable, Hashable {
     /// False for most words that are not number words, at the cost of one table read.
     @inline(__always)
     func mayBeNumberWord(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-        word.count < signature.count && word.count > 0 && signature[word.count] & (1 << UInt64(word[0] & 31)) != 0
+        guard word.count > 0 && word.count < 16 else { return false }
+        let bit = Self.signatureBit(count: word.count, first: word[0], last: word[word.count - 1])
+        return signature[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
+    @inline(__always)
+    private static func signatureBit(count: Int, first: UInt8, last: UInt8) -> Int {
+        (count << 10) | Int(first & 31) << 5 | Int(last & 31)
     }
 
     /// No number words (languages whose table has not been written yet).

@@ -57,22 +57,45 @@ public struct Tokenizer: Sendable {
                 i += 1
                 continue
             }
+            // The word is lower-cased and hashed while its end is found, so a plain ASCII word is read once. The
+            // folded bytes go to the buffer's free tail and count only if the word turns out ASCII and unprotected.
+            let out = buffer.foldedBytes.reserveTail(n - i)
+            var hash = ByteTable.hashSeed
             var j = i
             var ascii = true
-            while j < n {
+            while true {
+                // A run of ASCII letters and digits, the common case, in a tight loop.
+                if ascii {
+                    while j < n {
+                        var d = b[j]
+                        guard isAlnum(d) else { break }
+                        if d &- 0x41 < 26 { d |= 0x20 }
+                        out[j - i] = d
+                        hash = ByteTable.hashStep(hash, d)
+                        j += 1
+                    }
+                } else {
+                    while j < n && isAlnum(b[j]) { j += 1 }
+                }
+                guard j < n else { break }
                 let d = b[j]
                 if d >= 0x80 {
                     let (isWord, length) = WordScalar.classify(b, at: j)
                     guard isWord else { break }
                     ascii = false
                     j += length
-                    continue
-                } else if !isAlnum(d) {
+                } else if d == UInt8(ascii: "'"), j > i, j + 1 < n, isLetterOrHigh(b[j - 1]),
+                    isLetterOrHigh(b[j + 1])
+                {
                     // An apostrophe between letters belongs to the word: don't, o'brien.
-                    guard d == UInt8(ascii: "'"), j > i, j + 1 < n, isLetterOrHigh(b[j - 1]), isLetterOrHigh(b[j + 1])
-                    else { break }
+                    if ascii {
+                        out[j - i] = d
+                        hash = ByteTable.hashStep(hash, d)
+                    }
+                    j += 1
+                } else {
+                    break
                 }
-                j += 1
             }
             // Protected tokens start with an ASCII letter or digit. One that starts with a letter has one of
             // - : . (a reference, a web address) or @ . _ % + - (an e-mail address) right after its first run of
@@ -87,7 +110,7 @@ public struct Tokenizer: Sendable {
                 }
             }
             if ascii {
-                appendASCII(b, i..<j, into: buffer)
+                appendFolded(i..<j, hash: ByteTable.hashFinish(hash), into: buffer)
             } else {
                 appendUnicode(b, i..<j, into: buffer)
             }
@@ -95,24 +118,15 @@ public struct Tokenizer: Sendable {
         }
     }
 
-    /// Appends an ASCII word, lower-cased, and its ``ByteTable/hash(_:)`` worked out on the way.
-    private func appendASCII(_ b: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into buffer: TokenBuffer) {
+    /// Counts in an ASCII word that `scan` folded into the buffer's tail, with its ``ByteTable/hash(_:)``.
+    @inline(__always)
+    private func appendFolded(_ range: Range<Int>, hash: UInt64, into buffer: TokenBuffer) {
         let start = buffer.foldedBytes.count
-        let out = buffer.foldedBytes.reserveTail(range.count)
-        var hash = ByteTable.hashSeed
-        var k = 0
-        for index in range {
-            var c = b[index]
-            if c &- 0x41 < 26 { c |= 0x20 }
-            out[k] = c
-            hash = ByteTable.hashStep(hash, c)
-            k += 1
-        }
         buffer.foldedBytes.commit(range.count)
         buffer.spans.append(
             TokenSpan(
                 start: Int32(start), end: Int32(buffer.foldedBytes.count), originalStart: Int32(range.lowerBound),
-                originalEnd: Int32(range.upperBound), kind: .word, hash: ByteTable.hashFinish(hash)))
+                originalEnd: Int32(range.upperBound), kind: .word, hash: hash))
     }
 
     private func appendProtected(
@@ -262,13 +276,21 @@ enum WordScalar {
     static func classify(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (Bool, Int) {
         let (scalar, length) = decode(b, at: i)
         guard let scalar else { return (false, length) }
-        if scalar == "\u{2019}" || scalar == "\u{02BC}" { return (true, length) }
+        return (isWord(scalar), length)
+    }
+
+    /// Whether a non-ASCII scalar belongs to a word. Out of line on purpose: the general category is a resilient
+    /// standard-library type, and inlined its set-up (metadata and case values) ran in every caller's prologue,
+    /// once per message even for plain ASCII text.
+    @inline(never)
+    static func isWord(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == "\u{2019}" || scalar == "\u{02BC}" { return true }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter, .nonspacingMark,
             .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
-            return (true, length)
+            return true
         default:
-            return (false, length)
+            return false
         }
     }
 
