@@ -199,18 +199,24 @@ struct BrainCompiler {
             }
         }
 
-        var trieBuilder = PatternTrieBuilder()
+        // About 8 edges a pattern (a few paths of a few words, prefixes shared), so the edge table seldom grows.
+        var trieBuilder = PatternTrieBuilder(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
         var intents: [Brain.Intent] = []
         var intentIndex: [String: Int32] = [:]
         var intentRequires: [UInt64] = []
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
-        let parsedPatterns = source.intents.concurrentMap(chunk: 64) { definition in
-            definition.patterns.map { pattern in
-                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-            }
+        // Parsing patterns and replies needs nothing from the rest of the compiler: done first, on every core.
+        let parsed = source.intents.concurrentMap(chunk: 64) { definition in
+            (
+                patterns: definition.patterns.map { pattern in
+                    Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+                },
+                replies: definition.replies.map { reply in
+                    Result { () throws(Pattern.SyntaxError) in try ReplyTemplate(reply.value) }
+                }
+            )
         }
 
         for (definitionNumber, definition) in source.intents.enumerated() {
@@ -228,7 +234,7 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            for (pattern, parsing) in zip(definition.patterns, parsedPatterns[definitionNumber]) {
+            for (pattern, parsing) in zip(definition.patterns, parsed[definitionNumber].patterns) {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -253,8 +259,8 @@ struct BrainCompiler {
                         specificity: .init(
                             literalWords: path.literalWords, typedElements: path.typedElements,
                             wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
-                        captureLayout: trieBuilder.layout(path.captureNames))
-                    trieBuilder.insert(path.steps, terminal: terminal)
+                        captureLayout: trieBuilder.layout(path.captureNames[...]))
+                    trieBuilder.insert(path.steps[...], terminal: terminal)
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
                         documents.append((intentNumber, collapse(path.literalTerms), false, pattern.value))
@@ -291,9 +297,9 @@ struct BrainCompiler {
             }
             var replies: [ReplyTemplate] = []
             var needsService = definition.slots.contains { $0.type == .service }
-            for reply in definition.replies {
+            for (reply, parsing) in zip(definition.replies, parsed[definitionNumber].replies) {
                 do {
-                    let template = try ReplyTemplate(reply.value)
+                    let template = try parsing.get()
                     for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
                         needsService = true
                         let path = name.split(separator: ".").dropFirst().map(String.init)
