@@ -67,6 +67,11 @@ struct PathDraft {
     var wildcards: Int32 = 0
     var captureNames: [String] = []
     var literalTerms: [Int32] = []
+
+    init(capacity: Int = 0) {
+        steps.reserveCapacity(capacity)
+        literalTerms.reserveCapacity(capacity)
+    }
 }
 
 struct BrainCompiler {
@@ -463,14 +468,14 @@ struct BrainCompiler {
 
     /// Expands optional parts and alternatives into concrete paths; nil (with a problem recorded) on error.
     private mutating func expand(_ elements: [Pattern.Element], at location: SourceLocation) -> [PathDraft]? {
-        var paths = [PathDraft()]
+        // Room for a few words more than the elements: most paths never grow their arrays again.
+        var paths = [PathDraft(capacity: elements.count + 4)]
         for element in elements {
             switch element {
             case .word(let text):
                 let terms = terms(of: text)
-                let steps = terms.map { PatternTrie.Step.term($0) }
                 for i in paths.indices {
-                    paths[i].steps.append(contentsOf: steps)
+                    for term in terms { paths[i].steps.append(.term(term)) }
                     paths[i].literalWords += Int32(terms.count)
                     paths[i].literalTerms.append(contentsOf: terms)
                 }
