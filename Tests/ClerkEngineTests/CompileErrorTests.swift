@@ -63,6 +63,37 @@ func badPatternSyntaxPointsAtTheColumnInsideTheQuotedPattern(_ pattern: String, 
         ])
 }
 
+@Test func patternWithTooManyCombinationsIsReportedWhileTheOtherPatternsStillCompile() {
+    // Eleven optional words: 2,048 combinations, over the limit of 1,024.
+    let (brain, problems) = compileProblems(
+        """
+        - id: renew
+          patterns: ["[a] [b] [c] [d] [e] [f] [g] [h] [i] [j] [k] renew", "renew passport"]
+          reply: "ok"
+        - id: lost
+          patterns: ["lost ~documnt"]
+          reply: "ok"
+        """, concepts: "document: [passport]")
+    #expect(brain == nil)
+    #expect(
+        problems == [
+            ContentProblem(
+                at(2, 15),
+                "this pattern has more than 1024 combinations of optional words and alternatives; "
+                    + "split it into several patterns or use a concept"),
+            ContentProblem(
+                at(5, 15), "unknown concept '~documnt'; define it in intents/concepts.yaml (known: document)"),
+        ])
+}
+
+@Test func wordsSeparatedBySeveralSpacesOrTabsReadAsTheWordsAlone() throws {
+    #expect(try Pattern.parse("how   much\tis  it *").elements == [.word("how much is it"), .wildcard])
+    #expect(
+        try Pattern.parse("(driving  license|id\tcard)").elements == [
+            .group([[.word("driving license")], [.word("id card")]], optional: false)
+        ])
+}
+
 @Test func replyPlaceholderThatNoPatternCapturesIsAnError() {
     let (brain, problems) = compileProblems(
         """
