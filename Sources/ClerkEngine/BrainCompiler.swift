@@ -212,16 +212,11 @@ struct BrainCompiler {
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns and replies needs nothing from the rest of the compiler: done first, on every core.
-        let parsed = source.intents.concurrentMap(chunk: 64) { definition in
-            (
-                patterns: definition.patterns.map { pattern in
-                    Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-                },
-                replies: definition.replies.map { reply in
-                    Result { () throws(Pattern.SyntaxError) in try ReplyTemplate(reply.value) }
-                }
-            )
+        // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
+        let parsedPatterns = source.intents.concurrentMap(chunk: 64) { definition in
+            definition.patterns.map { pattern in
+                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+            }
         }
 
         for (definitionNumber, definition) in source.intents.enumerated() {
@@ -239,7 +234,7 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            for (pattern, parsing) in zip(definition.patterns, parsed[definitionNumber].patterns) {
+            for (pattern, parsing) in zip(definition.patterns, parsedPatterns[definitionNumber]) {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -302,9 +297,9 @@ struct BrainCompiler {
             }
             var replies: [ReplyTemplate] = []
             var needsService = definition.slots.contains { $0.type == .service }
-            for (reply, parsing) in zip(definition.replies, parsed[definitionNumber].replies) {
+            for reply in definition.replies {
                 do {
-                    let template = try parsing.get()
+                    let template = try ReplyTemplate(reply.value)
                     for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
                         needsService = true
                         let path = name.split(separator: ".").dropFirst().map(String.init)
