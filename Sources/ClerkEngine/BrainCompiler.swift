@@ -212,12 +212,10 @@ struct BrainCompiler {
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
-        let parsedPatterns = source.intents.concurrentMap(chunk: 64) { definition in
-            definition.patterns.map { pattern in
-                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-            }
-        }
+        // Parsing patterns needs nothing from the rest of the compiler: another core parses ahead of this loop.
+        let patternParsing = PatternParsing(source.intents)
+        DispatchQueue.global().async { patternParsing.parseAhead() }
+        var parsedChunk: [[Result<Pattern, Pattern.SyntaxError>]] = []
 
         for (definitionNumber, definition) in source.intents.enumerated() {
             let id = definition.id.value
@@ -234,7 +232,12 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            for (pattern, parsing) in zip(definition.patterns, parsedPatterns[definitionNumber]) {
+            if definitionNumber % PatternParsing.chunkSize == 0 {
+                parsedChunk = patternParsing.patterns(ofChunk: definitionNumber / PatternParsing.chunkSize)
+            }
+            for (pattern, parsing) in zip(
+                definition.patterns, parsedChunk[definitionNumber % PatternParsing.chunkSize])
+            {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -523,6 +526,70 @@ struct BrainCompiler {
             }
         }
         return paths
+    }
+}
+
+/// The patterns of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
+/// (``parseAhead()``), and by the loop itself (``patterns(ofChunk:)``) for any chunk that thread has not started,
+/// so the loop never depends on the other thread running at all.
+final class PatternParsing: Sendable {
+    static let chunkSize = 256
+    typealias Parsed = [Result<Pattern, Pattern.SyntaxError>]
+
+    private enum State: Sendable {
+        case waiting
+        case parsing
+        case parsed([Parsed])
+    }
+
+    private let intents: [IntentDefinition]
+    private let states: Mutex<[State]>
+    /// Signalled when the other thread has parsed a chunk.
+    private let finished: [DispatchSemaphore]
+
+    init(_ intents: [IntentDefinition]) {
+        self.intents = intents
+        let count = (intents.count + Self.chunkSize - 1) / Self.chunkSize
+        states = Mutex([State](repeating: .waiting, count: count))
+        finished = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+    }
+
+    /// Parses, in order, every chunk nobody has started.
+    func parseAhead() {
+        for chunk in finished.indices where claim(chunk) {
+            let parsed = parse(chunk)
+            states.withLock { $0[chunk] = .parsed(parsed) }
+            finished[chunk].signal()
+        }
+    }
+
+    /// The parsed patterns of each intent of the chunk, parsing them here unless the other thread has started.
+    func patterns(ofChunk chunk: Int) -> [Parsed] {
+        if claim(chunk) { return parse(chunk) }
+        finished[chunk].wait()
+        return states.withLock { states in
+            guard case .parsed(let parsed) = states[chunk] else { preconditionFailure("signalled before parsed") }
+            // Taken once: the loop holds it from here.
+            states[chunk] = .parsing
+            return parsed
+        }
+    }
+
+    private func claim(_ chunk: Int) -> Bool {
+        states.withLock { states in
+            guard case .waiting = states[chunk] else { return false }
+            states[chunk] = .parsing
+            return true
+        }
+    }
+
+    private func parse(_ chunk: Int) -> [Parsed] {
+        let range = (chunk * Self.chunkSize)..<min((chunk + 1) * Self.chunkSize, intents.count)
+        return intents[range].map { definition in
+            definition.patterns.map { pattern in
+                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+            }
+        }
     }
 }
 

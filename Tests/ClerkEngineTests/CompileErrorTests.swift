@@ -86,6 +86,19 @@ func badPatternSyntaxPointsAtTheColumnInsideTheQuotedPattern(_ pattern: String, 
         ])
 }
 
+@Test func syntaxErrorsFarApartInLargeContentAreAllReportedInOrder() {
+    // Patterns are parsed in chunks of intents, ahead of the rest of the compiler: every chunk is reported.
+    let broken: Set<Int> = [0, 300, 699]
+    let intents = (0..<700).map { number in
+        let pattern = broken.contains(number) ? "renew (passport" : "renew passport number \(number)"
+        return "- id: i\(number)\n  patterns: [\"\(pattern)\"]\n  reply: \"ok\""
+    }
+    let (brain, problems) = compileProblems(intents.joined(separator: "\n"))
+    #expect(brain == nil)
+    #expect(problems.map(\.location) == broken.sorted().map { at(3 * $0 + 2, 30) })
+    #expect(problems.allSatisfy { $0.message.hasPrefix("missing ')'") })
+}
+
 @Test func wordsSeparatedBySeveralSpacesOrTabsReadAsTheWordsAlone() throws {
     #expect(try Pattern.parse("how   much\tis  it *").elements == [.word("how much is it"), .wildcard])
     #expect(
