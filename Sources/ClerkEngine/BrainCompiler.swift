@@ -67,6 +67,11 @@ struct PathDraft {
     var wildcards: Int32 = 0
     var captureNames: [String] = []
     var literalTerms: [Int32] = []
+
+    init(capacity: Int = 0) {
+        steps.reserveCapacity(capacity)
+        literalTerms.reserveCapacity(capacity)
+    }
 }
 
 struct BrainCompiler {
@@ -199,19 +204,18 @@ struct BrainCompiler {
             }
         }
 
-        var trieBuilder = PatternTrieBuilder()
+        // About 8 edges a pattern (a few paths of a few words, prefixes shared), so the edge table seldom grows.
+        var trieBuilder = PatternTrieBuilder(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
         var intents: [Brain.Intent] = []
         var intentIndex: [String: Int32] = [:]
         var intentRequires: [UInt64] = []
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns needs nothing from the rest of the compiler: done first, on every core.
-        let parsedPatterns = source.intents.concurrentMap(chunk: 64) { definition in
-            definition.patterns.map { pattern in
-                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-            }
-        }
+        // Parsing patterns needs nothing from the rest of the compiler: another core parses ahead of this loop.
+        let patternParsing = PatternParsing(source.intents)
+        DispatchQueue.global().async { patternParsing.parseAhead() }
+        var parsedChunk: [[Result<Pattern, Pattern.SyntaxError>]] = []
 
         for (definitionNumber, definition) in source.intents.enumerated() {
             let id = definition.id.value
@@ -228,7 +232,12 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            for (pattern, parsing) in zip(definition.patterns, parsedPatterns[definitionNumber]) {
+            if definitionNumber % PatternParsing.chunkSize == 0 {
+                parsedChunk = patternParsing.patterns(ofChunk: definitionNumber / PatternParsing.chunkSize)
+            }
+            for (pattern, parsing) in zip(
+                definition.patterns, parsedChunk[definitionNumber % PatternParsing.chunkSize])
+            {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -253,8 +262,8 @@ struct BrainCompiler {
                         specificity: .init(
                             literalWords: path.literalWords, typedElements: path.typedElements,
                             wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
-                        captureLayout: trieBuilder.layout(path.captureNames))
-                    trieBuilder.insert(path.steps, terminal: terminal)
+                        captureLayout: trieBuilder.layout(path.captureNames[...]))
+                    trieBuilder.insert(path.steps[...], terminal: terminal)
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
                         documents.append((intentNumber, collapse(path.literalTerms), false, pattern.value))
@@ -457,14 +466,14 @@ struct BrainCompiler {
 
     /// Expands optional parts and alternatives into concrete paths; nil (with a problem recorded) on error.
     private mutating func expand(_ elements: [Pattern.Element], at location: SourceLocation) -> [PathDraft]? {
-        var paths = [PathDraft()]
+        // Room for a few words more than the elements: most paths never grow their arrays again.
+        var paths = [PathDraft(capacity: elements.count + 4)]
         for element in elements {
             switch element {
             case .word(let text):
                 let terms = terms(of: text)
-                let steps = terms.map { PatternTrie.Step.term($0) }
                 for i in paths.indices {
-                    paths[i].steps.append(contentsOf: steps)
+                    for term in terms { paths[i].steps.append(.term(term)) }
                     paths[i].literalWords += Int32(terms.count)
                     paths[i].literalTerms.append(contentsOf: terms)
                 }
@@ -517,6 +526,70 @@ struct BrainCompiler {
             }
         }
         return paths
+    }
+}
+
+/// The patterns of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
+/// (``parseAhead()``), and by the loop itself (``patterns(ofChunk:)``) for any chunk that thread has not started,
+/// so the loop never depends on the other thread running at all.
+final class PatternParsing: Sendable {
+    static let chunkSize = 256
+    typealias Parsed = [Result<Pattern, Pattern.SyntaxError>]
+
+    private enum State: Sendable {
+        case waiting
+        case parsing
+        case parsed([Parsed])
+    }
+
+    private let intents: [IntentDefinition]
+    private let states: Mutex<[State]>
+    /// Signalled when the other thread has parsed a chunk.
+    private let finished: [DispatchSemaphore]
+
+    init(_ intents: [IntentDefinition]) {
+        self.intents = intents
+        let count = (intents.count + Self.chunkSize - 1) / Self.chunkSize
+        states = Mutex([State](repeating: .waiting, count: count))
+        finished = (0..<count).map { _ in DispatchSemaphore(value: 0) }
+    }
+
+    /// Parses, in order, every chunk nobody has started.
+    func parseAhead() {
+        for chunk in finished.indices where claim(chunk) {
+            let parsed = parse(chunk)
+            states.withLock { $0[chunk] = .parsed(parsed) }
+            finished[chunk].signal()
+        }
+    }
+
+    /// The parsed patterns of each intent of the chunk, parsing them here unless the other thread has started.
+    func patterns(ofChunk chunk: Int) -> [Parsed] {
+        if claim(chunk) { return parse(chunk) }
+        finished[chunk].wait()
+        return states.withLock { states in
+            guard case .parsed(let parsed) = states[chunk] else { preconditionFailure("signalled before parsed") }
+            // Taken once: the loop holds it from here.
+            states[chunk] = .parsing
+            return parsed
+        }
+    }
+
+    private func claim(_ chunk: Int) -> Bool {
+        states.withLock { states in
+            guard case .waiting = states[chunk] else { return false }
+            states[chunk] = .parsing
+            return true
+        }
+    }
+
+    private func parse(_ chunk: Int) -> [Parsed] {
+        let range = (chunk * Self.chunkSize)..<min((chunk + 1) * Self.chunkSize, intents.count)
+        return intents[range].map { definition in
+            definition.patterns.map { pattern in
+                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+            }
+        }
     }
 }
 

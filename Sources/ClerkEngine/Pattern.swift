@@ -86,11 +86,12 @@ struct PatternParser {
     /// Parses elements up to `terminator` (`)` or `]`) or the end, stopping before `|`.
     mutating func parseSequence(until terminator: UInt8?) throws(SyntaxError) -> [Pattern.Element] {
         var elements: [Pattern.Element] = []
-        var words: [String] = []
+        // The words of a run of plain words, joined by single spaces.
+        var words: [UInt8] = []
         func flushWords() {
             if !words.isEmpty {
-                elements.append(.word(words.joined(separator: " ")))
-                words.removeAll()
+                elements.append(.word(String(decoding: words, as: UTF8.self)))
+                words.removeAll(keepingCapacity: true)
             }
         }
         while position < chars.count {
@@ -136,7 +137,8 @@ struct PatternParser {
             default:
                 let start = position
                 while position < chars.count, !Self.isSyntax(chars[position]) { position += 1 }
-                words.append(String(decoding: chars[start..<position], as: UTF8.self))
+                if !words.isEmpty { words.append(UInt8(ascii: " ")) }
+                words += chars[start..<position]
             }
         }
         if let terminator {

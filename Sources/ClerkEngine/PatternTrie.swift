@@ -162,7 +162,7 @@ final class ConceptTable: Sendable {
 /// Builds a ``PatternTrie`` from expanded pattern paths. Edges other than literal words and the terminals
 /// are collected as (node, …) pairs and grouped by node at the end, so a large trie costs a few flat arrays.
 struct PatternTrieBuilder {
-    private var children = EdgeTable()
+    private var children: EdgeTable
     private var wildcard: [Int32] = [-1]
     private var conceptChildren: [(node: Int32, concept: Int32, child: Int32)] = []
     private var slotChildren: [(node: Int32, type: SlotType, child: Int32)] = []
@@ -170,26 +170,31 @@ struct PatternTrieBuilder {
     private var layouts: [[String]] = []
     private var layoutIndex: [[String]: Int32] = [:]
 
+    /// - Parameter expectedEdges: about how many edges the trie will have, so its table rarely has to grow.
+    init(expectedEdges: Int = 0) {
+        children = EdgeTable(capacity: expectedEdges)
+    }
+
     private mutating func newNode() -> Int32 {
         wildcard.append(-1)
         return Int32(wildcard.count - 1)
     }
 
     /// The shared index of a list of capture names.
-    mutating func layout(_ names: [String]) -> Int32 {
-        // Consecutive paths nearly always share a layout: compare with the last one before hashing.
-        if let last = layouts.indices.last, layouts[last] == names, let index = layoutIndex[names], index == last {
-            return index
-        }
-        if let index = layoutIndex[names] { return index }
+    mutating func layout(_ names: ArraySlice<String>) -> Int32 {
+        // Consecutive paths nearly always share a layout: compare with the last one before hashing (layouts are
+        // distinct, so an equal last one is the one).
+        if let last = layouts.indices.last, layouts[last].elementsEqual(names) { return Int32(last) }
+        let key = Array(names)
+        if let index = layoutIndex[key] { return index }
         let index = Int32(layouts.count)
-        layouts.append(names)
-        layoutIndex[names] = index
+        layouts.append(key)
+        layoutIndex[key] = index
         return index
     }
 
     /// Adds one expanded path ending in `terminal`.
-    mutating func insert(_ path: [PatternTrie.Step], terminal: PatternTrie.Terminal) {
+    mutating func insert(_ path: ArraySlice<PatternTrie.Step>, terminal: PatternTrie.Terminal) {
         var node: Int32 = 0
         for step in path {
             switch step {
@@ -389,9 +394,17 @@ struct PatternTrieBuilder {
 /// A growing open-addressing map from (node, step) keys to child nodes, for building large tries without the
 /// overhead of `Dictionary`.
 struct EdgeTable {
-    private var keys = [UInt64](repeating: .max, count: 1 << 16)
-    private var values = [Int32](repeating: -1, count: 1 << 16)
+    private var keys: [UInt64]
+    private var values: [Int32]
     private(set) var count = 0
+
+    /// A table that holds `capacity` entries before it grows.
+    init(capacity: Int = 0) {
+        var size = 1 << 16
+        while size < 2 * capacity { size *= 2 }
+        keys = [UInt64](repeating: .max, count: size)
+        values = [Int32](repeating: -1, count: size)
+    }
 
     /// The value for `key`; when absent, stores `next` and reports that it inserted.
     @inline(__always)

@@ -63,6 +63,50 @@ func badPatternSyntaxPointsAtTheColumnInsideTheQuotedPattern(_ pattern: String, 
         ])
 }
 
+@Test func patternWithTooManyCombinationsIsReportedWhileTheOtherPatternsStillCompile() {
+    // Eleven optional words: 2,048 combinations, over the limit of 1,024.
+    let (brain, problems) = compileProblems(
+        """
+        - id: renew
+          patterns: ["[a] [b] [c] [d] [e] [f] [g] [h] [i] [j] [k] renew", "renew passport"]
+          reply: "ok"
+        - id: lost
+          patterns: ["lost ~documnt"]
+          reply: "ok"
+        """, concepts: "document: [passport]")
+    #expect(brain == nil)
+    #expect(
+        problems == [
+            ContentProblem(
+                at(2, 15),
+                "this pattern has more than 1024 combinations of optional words and alternatives; "
+                    + "split it into several patterns or use a concept"),
+            ContentProblem(
+                at(5, 15), "unknown concept '~documnt'; define it in intents/concepts.yaml (known: document)"),
+        ])
+}
+
+@Test func syntaxErrorsFarApartInLargeContentAreAllReportedInOrder() {
+    // Patterns are parsed in chunks of intents, ahead of the rest of the compiler: every chunk is reported.
+    let broken: Set<Int> = [0, 300, 699]
+    let intents = (0..<700).map { number in
+        let pattern = broken.contains(number) ? "renew (passport" : "renew passport number \(number)"
+        return "- id: i\(number)\n  patterns: [\"\(pattern)\"]\n  reply: \"ok\""
+    }
+    let (brain, problems) = compileProblems(intents.joined(separator: "\n"))
+    #expect(brain == nil)
+    #expect(problems.map(\.location) == broken.sorted().map { at(3 * $0 + 2, 30) })
+    #expect(problems.allSatisfy { $0.message.hasPrefix("missing ')'") })
+}
+
+@Test func wordsSeparatedBySeveralSpacesOrTabsReadAsTheWordsAlone() throws {
+    #expect(try Pattern.parse("how   much\tis  it *").elements == [.word("how much is it"), .wildcard])
+    #expect(
+        try Pattern.parse("(driving  license|id\tcard)").elements == [
+            .group([[.word("driving license")], [.word("id card")]], optional: false)
+        ])
+}
+
 @Test func replyPlaceholderThatNoPatternCapturesIsAnError() {
     let (brain, problems) = compileProblems(
         """
