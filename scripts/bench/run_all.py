@@ -302,8 +302,10 @@ def write_report(args, clerk, accented, aiml, rive, services):
     ch = services["chat"]
     add("`clerk bench chat`: the line server and its clients on this machine, over loopback. "
         "%d connections each send a message, wait for its `END` and send the next, for %.0f s (per-connection "
-        "rate limit lifted: it is a policy, not a cost), client and server in one process; then a second process "
-        "opens and holds %s connections." % (
+        "rate limit lifted: it is a policy, not a cost). Client and server run in one process: the server on its NIO "
+        "event loops, the client (the load generator, like wrk for HTTP) on one thread of its own with non-blocking "
+        "sockets and epoll; every turn is a real line through the real server. Then a second process opens and "
+        "holds %s connections." % (
             ch["conversations"], ch["seconds"], format(ch.get("connections_attempted", 0), ",")))
     add("")
     add("| measure | value | goal |")
@@ -325,7 +327,10 @@ def write_report(args, clerk, accented, aiml, rive, services):
     add("`clerk bench http`: wrk (%d connections, %d s) against a bare Hummingbird route that echoes the JSON body, "
         "then against `POST /v1/conversations/{id}/messages` spread over %d conversations, both served by this "
         "process in the same run; wrk and the server share both cores. *CPU per request* is the server process's CPU "
-        "time (not wrk's) divided by the requests served, steadier than requests/s on this shared machine." % (
+        "time (not wrk's) divided by the requests served, steadier than requests/s on this shared machine. A plain chat "
+        "message is answered on the connection's event loop by `ChatFastPath`, in front of Hummingbird's router, "
+        "with the bytes and headers the route gives (docs/architecture.md); the echo goes through Hummingbird's "
+        "router as any route does." % (
             h["connections"], h["seconds"], h["conversations"]))
     add("")
     add("| route | requests/s | p50 ms | p99 ms | CPU per request |")
