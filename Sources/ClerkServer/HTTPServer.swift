@@ -342,7 +342,7 @@ public enum HTTPServer {
         let router = Router()
         router.add(middleware: CORS(origins: Set(settings.corsOrigins)))
         router.get("healthz") { _, _ -> Response in
-            let statistics = brains.brain.statistics
+            let statistics = brains.served.brain.statistics
             let body = "{\"status\":\"ok\",\"intents\":\(statistics.intents)}"
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -427,7 +427,7 @@ struct ConnectionState: Sendable {
     }
 
     private func greeting(_ handle: ConversationHandle) -> [String] {
-        let welcome = conversations.brains.brain.settings.welcomeMessage
+        let welcome = conversations.brains.served.brain.settings.welcomeMessage
         return ["HELLO \(LineServer.version) \(handle.id)", "TOKEN \(handle.resumeToken)"] + Self.say(welcome) + ["END"]
     }
 

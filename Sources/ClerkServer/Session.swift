@@ -246,15 +246,15 @@ final class Session: Sendable {
             }
         }
 
-        let brain = owner.brains.brain
+        let served = owner.brains.served
         let (turn, explanation, begun) = state.withLock { state in
             state.lastAnswered = (text, state.engine)
             let turn: Turn
             var explanation: Explanation?
             if explain {
-                (turn, explanation) = brain.explain(text, in: state.engine)
+                (turn, explanation) = served.brain.explain(text, in: state.engine)
             } else {
-                turn = brain.reply(to: text, in: state.engine)
+                turn = served.brain.reply(to: text, in: state.engine)
             }
             return (turn, explanation, state.begin(turn))
         }
@@ -275,11 +275,11 @@ final class Session: Sendable {
     /// conversation ended, or the engine asks for an action (a handover, a ticket look-up). Then
     /// ``handle(_:explain:)`` answers it, running the same turn again (the engine is pure, so it decides the same).
     func handleNow(_ text: String) -> BotReply? {
-        let brain = owner.brains.brain
+        let served = owner.brains.served
         return state.withLock { state -> BotReply? in
             guard !state.ended, !state.awaitingContact, !(state.ticket != nil && state.ticketStatus?.isHeld == true)
             else { return nil }
-            let turn = brain.reply(to: text, in: state.engine)
+            let turn = served.brain.reply(to: text, in: state.engine)
             guard turn.actions.isEmpty else { return nil }
             let now = owner.clock()
             state.lastActivity = now
@@ -303,7 +303,7 @@ final class Session: Sendable {
 
     func requestPerson() async throws -> BotReply {
         let now = owner.clock()
-        let handoffMessage = owner.brains.brain.settings.handoffMessage
+        let handoffMessage = owner.brains.served.brain.settings.handoffMessage
         var result = try state.withLock { state in
             guard !state.ended else { throw ConversationError.ended(id) }
             state.lastActivity = now
@@ -319,7 +319,7 @@ final class Session: Sendable {
     /// How the last message the assistant answered was understood.
     func explainLast() -> Explanation? {
         guard let lastAnswered = state.withLock({ $0.lastAnswered }) else { return nil }
-        return owner.brains.brain.explain(lastAnswered.text, in: lastAnswered.state).1
+        return owner.brains.served.brain.explain(lastAnswered.text, in: lastAnswered.state).1
     }
 
     func feedback(turn: String?, helpful: Bool, comment: String?) {
@@ -359,7 +359,7 @@ final class Session: Sendable {
         let priority: TicketPriority = reason == .safeguarding ? .urgent : .normal
         let now = owner.clock()
         let due = owner.officeHours?.replyBy(priority: priority, from: now)
-        let handoffMessage = owner.brains.brain.settings.handoffMessage
+        let handoffMessage = owner.brains.served.brain.settings.handoffMessage
         let newTicket = state.withLock { state in
             NewTicket(
                 conversationID: id, service: state.engine.currentService,
