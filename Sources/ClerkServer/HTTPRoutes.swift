@@ -17,7 +17,8 @@ extension HTTPServer {
             _ = try await API.body(&request, limit: limit)
             let handle = conversations.start()
             let welcome = BotReply(
-                messages: [conversations.brains.served.brain.settings.welcomeMessage], handoff: .none, outcome: "notice",
+                messages: [conversations.brains.served.brain.settings.welcomeMessage], handoff: .none,
+                outcome: "notice",
                 turnID: "t0")
             struct Created: Encodable {
                 var id: String
