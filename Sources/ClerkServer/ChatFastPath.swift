@@ -13,7 +13,7 @@ import NIOHTTPTypes
 /// ``Conversations/sendNow(_:to:)`` and is written by the same ``FastJSON/turn(_:)``, with the same headers
 /// (content type, length, date, server name, and the CORS headers of an allowed origin). Everything else — other
 /// routes, `?explain=true`, a body that is not plain `{"text": "…"}`, an unknown or ended conversation, a turn that
-/// needs the ticket store, `Connection` headers, bodies over the limit — is passed on untouched, and Hummingbird's
+/// needs the ticket store, `Connection: close`, `Expect`, bodies over the limit — is passed on untouched, and Hummingbird's
 /// route answers it, errors included. A request is never answered here while an earlier one on the same connection
 /// is still with Hummingbird, so pipelined responses keep their order.
 final class ChatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
@@ -101,11 +101,12 @@ final class ChatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
-    /// The conversation id of `POST /v1/conversations/{id}/messages` without a query or `Connection` header.
+    /// The conversation id of `POST /v1/conversations/{id}/messages` without a query, `Expect` or a `Connection`
+    /// header other than `keep-alive`.
     static func messageRoute(_ head: HTTPRequest) -> String? {
-        guard head.method == .post, head.headerFields[.connection] == nil, head.headerFields[.expect] == nil,
-            let path = head.path
-        else { return nil }
+        guard head.method == .post, head.headerFields[.expect] == nil, let path = head.path else { return nil }
+        // Browsers send `Connection: keep-alive`; any other value (`close`, upgrades) is the router's to handle.
+        if let connection = head.headerFields[.connection], connection.lowercased() != "keep-alive" { return nil }
         let prefix = "/v1/conversations/"
         let suffix = "/messages"
         let bytes = path.utf8
