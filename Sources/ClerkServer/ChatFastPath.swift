@@ -126,8 +126,8 @@ final class ChatFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// The 200 response the route would give, or nil when the route must decide.
     private func answer(_ head: HTTPRequest, id: String, body: ByteBuffer) -> (head: HTTPResponse, body: ByteBuffer)? {
         guard let text = API.plainText(body) else { return nil }
-        let trimmed = API.hasBlankEnds(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
-        guard !trimmed.isEmpty, trimmed.utf8.count <= 4096 else { return nil }
+        let trimmed = API.trimmedMessage(text)
+        guard !trimmed.isEmpty, trimmed.utf8.count <= API.messageLimit else { return nil }
         guard let reply = (try? conversations.sendNow(trimmed, to: id)) ?? nil else { return nil }
         let json = FastJSON.turn(reply)
         var fields: HTTPFields = [

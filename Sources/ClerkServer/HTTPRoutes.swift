@@ -76,10 +76,11 @@ extension HTTPServer {
                 }
                 text = string
             }
-            let trimmed = API.hasBlankEnds(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
+            let trimmed = API.trimmedMessage(text)
             guard !trimmed.isEmpty else { throw APIError.badRequest("empty_message", "\"text\" is empty") }
-            guard trimmed.utf8.count <= 4096 else {
-                throw APIError.badRequest("message_too_long", "a message may have at most 4096 bytes")
+            guard trimmed.utf8.count <= API.messageLimit else {
+                throw APIError.badRequest(
+                    "message_too_long", "a message may have at most \(API.messageLimit) bytes")
             }
             let explain = request.uri.queryParameters["explain"].map { $0 == "true" || $0 == "1" } ?? false
             do {

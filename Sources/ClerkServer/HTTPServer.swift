@@ -118,6 +118,14 @@ enum API {
         }
     }
 
+    /// Longest chat message accepted, in UTF-8 bytes after trimming.
+    static let messageLimit = 4096
+
+    /// A chat message without the spaces and line breaks around it (Foundation's trimming only when needed).
+    static func trimmedMessage(_ text: String) -> String {
+        hasBlankEnds(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
+    }
+
     /// Whether trimming `.whitespacesAndNewlines` might change the text: false when it is empty or both ends are
     /// ASCII other than spaces and line breaks (nearly always), so the common case skips Foundation's trimming.
     static func hasBlankEnds(_ text: String) -> Bool {
