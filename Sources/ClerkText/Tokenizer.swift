@@ -38,8 +38,14 @@ public struct Tokenizer: Sendable {
 
     // MARK: - Scanning
 
-    private func scan(_ b: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
+    static let maxScannedBytes = 1 << 26
+
+    private func scan(_ whole: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
+        // Spans hold 32-bit offsets, and folding can make text a few times longer: text past 64 MiB is left
+        // out (every channel limits a message to a few KiB).
+        let b = UnsafeBufferPointer(rebasing: whole.prefix(Self.maxScannedBytes))
         let n = b.count
+        let fold = asciiWordFold
         // Whether the message has an '@' (e-mail addresses are only looked for then); found out the first time
         // a protected token is possible, which most messages never need.
         var hasAtKnown: Bool?
@@ -53,26 +59,27 @@ public struct Tokenizer: Sendable {
                     i += length
                     continue
                 }
-            } else if !isAlnum(c) {
+            } else if fold[Int(c)] == 0 {
                 i += 1
                 continue
             }
             // The word is lower-cased and hashed while its end is found, so a plain ASCII word is read once. The
             // folded bytes go to the buffer's free tail and count only if the word turns out ASCII and unprotected.
-            let out = buffer.foldedBytes.reserveTail(n - i)
+            // `out[j]` is where the folded byte of `b[j]` goes.
+            let out = buffer.foldedBytes.reserveTail(n - i) - i
             var hash = ByteTable.hashSeed
             var j = i
             var ascii = true
             while true {
-                // A run of ASCII letters and digits, the common case, in a tight loop.
+                // A run of ASCII letters and digits, the common case, in a tight loop: one table look-up tells
+                // a word byte and gives it lower-cased.
                 if ascii {
                     while j < n {
-                        var d = b[j]
-                        guard isAlnum(d) else { break }
-                        if d &- 0x41 < 26 { d |= 0x20 }
-                        out[j - i] = d
+                        let d = fold[Int(b[j])]
+                        guard d != 0 else { break }
+                        out[j] = d
                         hash = ByteTable.hashStep(hash, d)
-                        j += 1
+                        j &+= 1
                     }
                 } else {
                     while j < n && isAlnum(b[j]) { j += 1 }
@@ -89,7 +96,7 @@ public struct Tokenizer: Sendable {
                 {
                     // An apostrophe between letters belongs to the word: don't, o'brien.
                     if ascii {
-                        out[j - i] = d
+                        out[j] = d
                         hash = ByteTable.hashStep(hash, d)
                     }
                     j += 1
@@ -121,12 +128,15 @@ public struct Tokenizer: Sendable {
     /// Counts in an ASCII word that `scan` folded into the buffer's tail, with its ``ByteTable/hash(_:)``.
     @inline(__always)
     private func appendFolded(_ range: Range<Int>, hash: UInt64, into buffer: TokenBuffer) {
+        // Offsets fit in 32 bits: `scan` reads at most `maxScannedBytes`, and folding grows text far less than
+        // the 32× that would take.
         let start = buffer.foldedBytes.count
         buffer.foldedBytes.commit(range.count)
         buffer.spans.append(
             TokenSpan(
-                start: Int32(start), end: Int32(buffer.foldedBytes.count), originalStart: Int32(range.lowerBound),
-                originalEnd: Int32(range.upperBound), kind: .word, hash: hash))
+                start: Int32(truncatingIfNeeded: start), end: Int32(truncatingIfNeeded: start &+ range.count),
+                originalStart: Int32(truncatingIfNeeded: range.lowerBound),
+                originalEnd: Int32(truncatingIfNeeded: range.upperBound), kind: .word, hash: hash))
     }
 
     private func appendProtected(
@@ -253,6 +263,16 @@ public struct Tokenizer: Sendable {
         buffer.spans.replace(range, with: merged)
     }
 }
+
+/// For each byte: the byte lower-cased when it is an ASCII letter or digit, else 0. Written once, then only read.
+nonisolated(unsafe) private let asciiWordFold: UnsafePointer<UInt8> = {
+    let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
+    for c in 0..<256 {
+        let byte = UInt8(c)
+        table[c] = isAlnum(byte) ? (byte &- 0x41 < 26 ? byte | 0x20 : byte) : 0
+    }
+    return UnsafePointer(table)
+}()
 
 @inline(__always) func isDigit(_ c: UInt8) -> Bool { c &- 0x30 < 10 }
 @inline(__always) func isLetter(_ c: UInt8) -> Bool { (c | 0x20) &- 0x61 < 26 }
