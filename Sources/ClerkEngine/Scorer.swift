@@ -41,6 +41,9 @@ final class Scorer: Sendable {
     /// Postings: term → documents, shortest first.
     let postingOffsets: [Int32]
     let postings: [Int32]
+    /// Each posting's document mass, side by side with `postings`: the scorer keeps it with the document's partial
+    /// score, and need not look it up in `documentMass`, a random read per document in a large brain.
+    let postingMasses: [Float]
     /// Forward index: document → its sorted unique terms.
     let documentOffsets: [Int32]
     let documentTerms: [Int32]
@@ -141,15 +144,18 @@ final class Scorer: Sendable {
         for term in 0..<termCount { postingOffsets[term + 1] = postingOffsets[term] + listCounts[term + 1] }
         var fill = postingOffsets
         var postings = [Int32](repeating: 0, count: terms.count)
+        var postingMasses = [Float](repeating: 0, count: terms.count)
         for document in byMass {
             for k in Int(offsets[document])..<Int(offsets[document + 1]) {
                 let term = Int(terms[k])
                 postings[Int(fill[term])] = Int32(document)
+                postingMasses[Int(fill[term])] = mass[document]
                 fill[term] += 1
             }
         }
         self.postingOffsets = postingOffsets
         self.postings = postings
+        self.postingMasses = postingMasses
     }
 
     /// Scores the message's terms; returns the top intents (best first) in `scratch.candidates`.
@@ -198,21 +204,23 @@ final class Scorer: Sendable {
         // Reading more than the first postings of a list pays only when there are examples to find.
         var budget = hasExamples ? Self.maxPostingsRead : 0
         postings.withUnsafeBufferPointer { postings in
-            postingOffsets.withUnsafeBufferPointer { offsets in
-                for term in order {
-                    if remaining < needed {
-                        exact = false
-                        break
+            postingMasses.withUnsafeBufferPointer { masses in
+                postingOffsets.withUnsafeBufferPointer { offsets in
+                    for term in order {
+                        if remaining < needed {
+                            exact = false
+                            break
+                        }
+                        let weight = weights[Int(term)]
+                        remaining -= weight
+                        let start = Int(offsets[Int(term)])
+                        let limit = weight >= heavy ? max(budget, Self.maxLightPostingsRead) : Self.maxLightPostingsRead
+                        let end = Int(offsets[Int(term) + 1])
+                        if end - start > limit { exact = false }
+                        let stop = min(end, start + limit)
+                        if weight >= heavy { budget -= stop - start }
+                        for k in start..<stop { accumulator.add(Int(postings[k]), weight, mass: masses[k]) }
                     }
-                    let weight = weights[Int(term)]
-                    remaining -= weight
-                    let start = Int(offsets[Int(term)])
-                    let limit = weight >= heavy ? max(budget, Self.maxLightPostingsRead) : Self.maxLightPostingsRead
-                    let end = Int(offsets[Int(term) + 1])
-                    if end - start > limit { exact = false }
-                    let stop = min(end, start + limit)
-                    if weight >= heavy { budget -= stop - start }
-                    for k in start..<stop { accumulator.add(Int(postings[k]), weight) }
                 }
             }
         }
@@ -230,25 +238,24 @@ final class Scorer: Sendable {
             top.removeLast(top.count - rescoreCount)
         }
         let kept = top.withUnsafeMutableBufferPointer { top in
-            documentMass.withUnsafeBufferPointer { mass in
-                var kept = 0
-                let values = accumulator.values
-                for index in 0..<accumulator.touchedCount {
-                    let document = accumulator.touched[index]
-                    let partial = 2 * values[Int(document)] / (queryMass + mass[Int(document)])
-                    values[Int(document)] = 0
-                    if kept == rescoreCount && partial <= top[rescoreCount - 1].1 { continue }
-                    // When the list is full its last entry (scoring below `partial`) drops out.
-                    var slot = kept < rescoreCount ? kept : rescoreCount - 1
-                    while slot > 0 && top[slot - 1].1 < partial {
-                        top[slot] = top[slot - 1]
-                        slot -= 1
-                    }
-                    top[slot] = (document, partial)
-                    if kept < rescoreCount { kept += 1 }
+            var kept = 0
+            let entries = accumulator.entries
+            for index in 0..<accumulator.touchedCount {
+                let document = accumulator.touched[index]
+                let entry = entries[Int(document)]
+                let partial = 2 * entry.value / (queryMass + entry.mass)
+                entries[Int(document)].value = 0
+                if kept == rescoreCount && partial <= top[rescoreCount - 1].1 { continue }
+                // When the list is full its last entry (scoring below `partial`) drops out.
+                var slot = kept < rescoreCount ? kept : rescoreCount - 1
+                while slot > 0 && top[slot - 1].1 < partial {
+                    top[slot] = top[slot - 1]
+                    slot -= 1
                 }
-                return kept
+                top[slot] = (document, partial)
+                if kept < rescoreCount { kept += 1 }
             }
+            return kept
         }
         accumulator.forgetTouched()
         top.removeLast(top.count - kept)
@@ -341,31 +348,38 @@ final class Scorer: Sendable {
     }
 }
 
-/// Sparse accumulator over documents: dense values plus the list of touched entries, reset in O(touched).
-/// Raw storage, owned by one scratch: adding touches no reference counts.
+/// Sparse accumulator over documents: dense (partial score, mass) entries plus the list of touched documents,
+/// reset in O(touched). A document's mass arrives with its posting and sits next to its score, so reading the
+/// scores back touches one cache line per document. Raw storage, owned by one scratch: adding touches no
+/// reference counts.
 final class SparseAccumulator {
-    private(set) var values = UnsafeMutablePointer<Float>.allocate(capacity: 1)
+    struct Entry {
+        var value: Float
+        var mass: Float
+    }
+
+    private(set) var entries = UnsafeMutablePointer<Entry>.allocate(capacity: 1)
     private(set) var touched = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
     private(set) var touchedCount = 0
     private var capacity = 0
 
     deinit {
-        values.deallocate()
+        entries.deallocate()
         touched.deallocate()
     }
 
     func prepare(count: Int) {
         if capacity < count {
-            values.deallocate()
+            entries.deallocate()
             touched.deallocate()
-            values = .allocate(capacity: count)
-            values.initialize(repeating: 0, count: count)
+            entries = .allocate(capacity: count)
+            entries.initialize(repeating: Entry(value: 0, mass: 0), count: count)
             touched = .allocate(capacity: count)
             capacity = count
             touchedCount = 0
             return
         }
-        for index in 0..<touchedCount { values[Int(touched[index])] = 0 }
+        for index in 0..<touchedCount { entries[Int(touched[index])].value = 0 }
         touchedCount = 0
     }
 
@@ -373,12 +387,13 @@ final class SparseAccumulator {
     func forgetTouched() { touchedCount = 0 }
 
     @inline(__always)
-    func add(_ index: Int, _ value: Float) {
-        if values[index] == 0 {
+    func add(_ index: Int, _ value: Float, mass: Float) {
+        if entries[index].value == 0 {
             touched[touchedCount] = Int32(index)
             touchedCount += 1
+            entries[index].mass = mass
         }
-        values[index] += value
+        entries[index].value += value
     }
 }
 

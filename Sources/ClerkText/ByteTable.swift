@@ -10,9 +10,58 @@
 public final class ByteTable: Sendable {
     private let keyBytes: [UInt8]
     private let keyOffsets: [Int32]
-    /// Open-addressing slots holding a key index, or -1 when empty.
-    private let slots: [Int32]
+    /// Open-addressing slots (see ``Slot``).
+    private let slots: [Slot]
     private let mask: Int
+
+    /// One slot of the table, 16 bytes. A key of up to 11 bytes is held in the slot itself, so looking it up
+    /// reads one cache line of a large vocabulary rather than three (slot, offsets, bytes). A longer key holds
+    /// its first 8 bytes and 24 bits of its hash, and is compared in full only when those agree.
+    struct Slot: BitwiseCopyable {
+        /// Bytes 0–7 of the key, little-endian, zero-padded.
+        var head: UInt64
+        /// A short key: bytes 8–10 and, in the top byte, the length. A long key: 0xFF in the top byte and hash
+        /// bits below.
+        var tail: UInt32
+        /// The key's index, or -1 in an empty slot.
+        var entry: Int32
+
+        static let empty = Slot(head: 0, tail: 0, entry: -1)
+    }
+
+    /// Keys up to this long are held whole in their slot.
+    static let inlineLength = 11
+
+    /// The slot form (head, tail) of `key`, whose ``hash(_:)`` is `hash`.
+    @inline(__always)
+    static func packed(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (head: UInt64, tail: UInt32) {
+        let n = key.count
+        guard n > 0, let base = key.baseAddress else { return (0, 0) }
+        let bytes = UnsafeRawPointer(base)
+        if n <= 8 { return (load(bytes, n), UInt32(truncatingIfNeeded: n) &<< 24) }
+        let head = UInt64(littleEndian: bytes.loadUnaligned(as: UInt64.self))
+        if n <= inlineLength {
+            return (head, UInt32(truncatingIfNeeded: n) &<< 24 | UInt32(truncatingIfNeeded: load(bytes + 8, n - 8)))
+        }
+        return (head, 0xFF00_0000 | UInt32(truncatingIfNeeded: hash >> 40) & 0x00FF_FFFF)
+    }
+
+    /// `count` (0…8) bytes from `p` as a little-endian integer, zero-padded, in a few loads and no loop:
+    /// two overlapping 4-byte loads for 4…8 bytes, the first, middle and last byte for 1…3.
+    @inline(__always)
+    static func load(_ p: UnsafeRawPointer, _ count: Int) -> UInt64 {
+        if count >= 4 {
+            let low = UInt64(UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: p.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self)))
+            return low | high &<< (8 &* UInt64(truncatingIfNeeded: count - 4))
+        }
+        if count == 0 { return 0 }
+        let first = UInt64(p.load(as: UInt8.self))
+        let middle = UInt64(p.load(fromByteOffset: count >> 1, as: UInt8.self))
+        let last = UInt64(p.load(fromByteOffset: count - 1, as: UInt8.self))
+        return first | middle &<< (8 &* UInt64(truncatingIfNeeded: count >> 1))
+            | last &<< (8 &* UInt64(truncatingIfNeeded: count - 1))
+    }
 
     /// Number of keys.
     public var count: Int { keyOffsets.count - 1 }
@@ -26,28 +75,25 @@ public final class ByteTable: Sendable {
     /// Index of `key`, whose ``hash(_:)`` the caller already knows, or nil.
     @inline(__always)
     public func index(of key: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Int32? {
+        let (head, tail) = Self.packed(key, hash: hash)
         var slot = Int(truncatingIfNeeded: hash) & mask
-        return keyBytes.withUnsafeBufferPointer { bytes in
-            keyOffsets.withUnsafeBufferPointer { offsets in
-                slots.withUnsafeBufferPointer { slots -> Int32? in
-                    while true {
-                        let entry = slots[slot]
-                        if entry < 0 { return nil }
-                        let start = Int(offsets[Int(entry)])
-                        let end = Int(offsets[Int(entry) + 1])
-                        if end - start == key.count {
-                            var equal = true
-                            for k in 0..<key.count where bytes[start + k] != key[k] {
-                                equal = false
-                                break
-                            }
-                            if equal { return entry }
-                        }
-                        slot = (slot + 1) & mask
-                    }
+        return slots.withUnsafeBufferPointer { slots -> Int32? in
+            while true {
+                let candidate = slots[slot]
+                if candidate.entry < 0 { return nil }
+                if candidate.head == head && candidate.tail == tail
+                    && (tail >> 24 != 0xFF || hasKey(candidate.entry, key))
+                {
+                    return candidate.entry
                 }
+                slot = (slot + 1) & mask
             }
         }
+    }
+
+    /// Whether the key at `index` is `key` (for keys too long to sit in a slot).
+    private func hasKey(_ index: Int32, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        withKey(index) { stored in stored.elementsEqual(key) }
     }
 
     /// Index of `key`, or nil (convenient outside the hot path).
@@ -118,14 +164,16 @@ public final class ByteTable: Sendable {
         }
         var size = 16
         while size < keys.count * 2 { size <<= 1 }
-        var slots = [Int32](repeating: -1, count: size)
+        var slots = [Slot](repeating: .empty, count: size)
         let mask = size - 1
         bytes.withUnsafeBufferPointer { all in
             for index in keys.indices {
                 let key = UnsafeBufferPointer(rebasing: all[Int(offsets[index])..<Int(offsets[index + 1])])
-                var slot = Int(truncatingIfNeeded: ByteTable.hash(key)) & mask
-                while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(index)
+                let hash = ByteTable.hash(key)
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slots[slot].entry >= 0 { slot = (slot + 1) & mask }
+                let (head, tail) = ByteTable.packed(key, hash: hash)
+                slots[slot] = Slot(head: head, tail: tail, entry: Int32(index))
             }
         }
         keyBytes = bytes

@@ -165,6 +165,31 @@ func snowballStemsGroupWordForms(_ word: String, _ stem: String) {
     #expect(table[""] == nil)
 }
 
+@Test func byteTableTellsWordsThatShareTheirFirstBytesOrDifferOnlyAtTheEnd() {
+    // Words of every length around the 8 and 11 bytes a slot holds, with look-alikes that share a prefix.
+    var words: [String] = [""]
+    for length in 1...24 {
+        let base = String(repeating: "a", count: length - 1)
+        words.append(base + "b")
+        words.append(base + "c")
+        words.append(String(repeating: "z", count: length))
+    }
+    words.append("identification")
+    words.append("identificatioN")
+    words.append("pásspört")
+    var builder = ByteTable.Builder()
+    for word in words { builder.insert(word) }
+    let table = builder.build()
+    for (index, word) in words.enumerated() {
+        #expect(table[word] == Int32(index), "\(word)")
+    }
+    for missing in [
+        "a", "aaaaaaaad", "aaaaaaaaaba", "aaaaaaaaaaaaaaaaaaaaaaab" + "a", "identificatio", "identifications",
+    ] {
+        #expect(table[missing] == nil, "\(missing)")
+    }
+}
+
 @Test func pairTableKeepsTheFirstValueOfARepeatedKey() {
     let table = PairTable([(PairTable.key(1, 2), 10), (PairTable.key(2, 1), 20), (PairTable.key(1, 2), 30)])
     #expect(table.count == 2)
