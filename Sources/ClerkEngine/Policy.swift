@@ -119,7 +119,7 @@ extension Brain {
             let score = Double(first.score)
             let second = eligible.count > 1 ? Double(eligible[1].score) : 0
             let clear = score - second >= settings.clarifyMargin
-            if score >= settings.answerThreshold && clear && scorer.documentIsExample[Int(first.document)] {
+            if score >= settings.answerThreshold && clear && scorer.documentInfo[Int(first.document)].isExample {
                 trace?.explanation.reason = String(
                     format: "closest examples score %.2f, at or above the answer threshold %.2f and %.2f ahead",
                     score, settings.answerThreshold, score - second)
@@ -134,7 +134,7 @@ extension Brain {
                 }
                 if let trace {
                     trace.explanation.reason =
-                        score >= settings.answerThreshold && !scorer.documentIsExample[Int(first.document)]
+                        score >= settings.answerThreshold && !scorer.documentInfo[Int(first.document)].isExample
                         ? "closest to a pattern, but patterns need the whole message to match; asking instead"
                         : String(
                             format: "best score %.2f is %@, so asking which was meant", score,
@@ -708,14 +708,14 @@ extension Brain {
             where trace.explanation.normalized.contains(lexicon.terms.key(term)) {
                 let weight =
                     2 * Double(scorer.weights[Int(term)]) * factor
-                    / (queryMass + Double(scorer.documentMass[Int(candidate.document)]))
+                    / (queryMass + Double(scorer.documentInfo[Int(candidate.document)].mass))
                 contributions.append(Explanation.Contribution(word: lexicon.terms.key(term), weight: weight))
             }
             trace.explanation.scored.append(
                 Explanation.ScoredCandidate(
                     intent: intents[Int(candidate.intent)].id, score: Double(candidate.score),
                     nearest: scorer.documentText[Int(candidate.document)],
-                    source: scorer.documentIsExample[Int(candidate.document)] ? "example" : "pattern",
+                    source: scorer.documentInfo[Int(candidate.document)].isExample ? "example" : "pattern",
                     contributions: contributions.sorted { $0.weight > $1.weight }))
         }
         if let first = eligible.first {

@@ -42,22 +42,30 @@ final class Scorer: Sendable {
     let postingOffsets: [Int32]
     let postings: [Int32]
     /// Each posting's document mass, side by side with `postings`: the scorer keeps it with the document's partial
-    /// score, and need not look it up in `documentMass`, a random read per document in a large brain.
+    /// score, and need not look it up in `documentInfo`, a random read per document in a large brain.
     let postingMasses: [Float]
-    /// Forward index: document → its sorted unique terms.
-    let documentOffsets: [Int32]
+    /// Forward index: document → its sorted unique terms (`documentInfo[d].termStart..<termEnd`).
     let documentTerms: [Int32]
-    let documentMass: [Float]
-    let documentIntent: [Int32]
-    /// True for an example; false for a pattern path (which may lead to a question, never to an answer).
-    let documentIsExample: [Bool]
+    /// Each document's terms, mass, intent and kind, side by side: one cache line per document rather than one
+    /// per array in a large brain.
+    let documentInfo: [DocumentInfo]
     /// Text of each document, for explanations.
     let documentText: [String]
     /// Whether any document is an example. Without examples there is no support to find and no sample of how
     /// citizens write for the profiles, so the scorer does only what pattern documents need.
     let hasExamples: Bool
 
-    var documentCount: Int { documentMass.count }
+    var documentCount: Int { documentInfo.count }
+
+    /// A document's terms (`documentTerms[termStart..<termEnd]`), mass, intent and kind.
+    struct DocumentInfo {
+        var termStart: Int32
+        var termEnd: Int32
+        var mass: Float
+        var intent: Int32
+        /// True for an example; false for a pattern path (which may lead to a question, never to an answer).
+        var isExample: Bool
+    }
 
     /// A scored intent.
     struct Candidate: Sendable {
@@ -125,13 +133,14 @@ final class Scorer: Sendable {
         let mass = uniqueDocuments.indices.map { index in
             uniqueDocuments[index].terms.reduce(0) { $0 + weights[Int($1)] } + unknownCounts[index] * unknownWeight
         }
-        documentOffsets = offsets
         documentTerms = terms
-        documentMass = mass
-        documentIntent = uniqueDocuments.map(\.intent)
-        documentIsExample = uniqueDocuments.map(\.isExample)
         documentText = uniqueDocuments.map(\.text)
         hasExamples = uniqueDocuments.contains { $0.isExample }
+        documentInfo = uniqueDocuments.indices.map { index in
+            DocumentInfo(
+                termStart: offsets[index], termEnd: offsets[index + 1], mass: mass[index],
+                intent: uniqueDocuments[index].intent, isExample: uniqueDocuments[index].isExample)
+        }
 
         // Posting lists, each in order of document mass (shortest first): visit the documents in that
         // order once and append each to its terms' lists.
@@ -163,7 +172,7 @@ final class Scorer: Sendable {
     func score(_ utterance: Utterance, floor: Float, scratch: Scratch) {
         scratch.candidates.removeAll(keepingCapacity: true)
         scratch.queryMass = 0
-        guard !documentMass.isEmpty else { return }
+        guard !documentInfo.isEmpty else { return }
         scratch.queryTerms.removeAll(keepingCapacity: true)
         var unknown: Float = 0
         weights.withUnsafeBufferPointer { weights in
@@ -186,7 +195,7 @@ final class Scorer: Sendable {
         // terms left could not lift an unseen document to `floor` on their own (a document's score is at most
         // 2·shared/q, so it needs shared ≥ floor·q/2). Unknown words have no postings; they only add to q.
         let accumulator = scratch.shared
-        accumulator.prepare(count: documentMass.count)
+        accumulator.prepare(count: documentInfo.count)
         // Taken out of the scratch while in use, so the array stays uniquely referenced and keeps its storage.
         var order = scratch.queryTermsByWeight
         scratch.queryTermsByWeight = []
@@ -259,26 +268,27 @@ final class Scorer: Sendable {
         }
         accumulator.forgetTouched()
         top.removeLast(top.count - kept)
+        let info = documentInfo
         if !exact {
             scratch.queryTerms.withUnsafeBufferPointer { query in
                 for index in top.indices {
-                    let document = top[index].0
-                    let shared = sharedWeight(document: document, queryTerms: query)
-                    top[index].1 = 2 * shared / (queryMass + documentMass[Int(document)])
+                    let document = info[Int(top[index].0)]
+                    let shared = sharedWeight(document, queryTerms: query)
+                    top[index].1 = 2 * shared / (queryMass + document.mass)
                 }
             }
         }
         // Best first; on a tie an example before a pattern document, then the document written first.
         top.insertionSort {
-            ($0.1, documentIsExample[Int($0.0)] ? 1 : 0, -$0.0) > ($1.1, documentIsExample[Int($1.0)] ? 1 : 0, -$1.0)
+            ($0.1, info[Int($0.0)].isExample ? 1 : 0, -$0.0) > ($1.1, info[Int($1.0)].isExample ? 1 : 0, -$1.0)
         }
         // Per intent: its nearest document, raised by the next nearest examples (see `confidence`).
         for (document, score) in top {
-            let intent = documentIntent[Int(document)]
+            let intent = info[Int(document)].intent
             if let existing = scratch.candidates.firstIndex(where: { $0.intent == intent }) {
                 var candidate = scratch.candidates[existing]
-                if candidate.supporting < Self.supportCount && documentIsExample[Int(document)]
-                    && documentIsExample[Int(candidate.document)]
+                if candidate.supporting < Self.supportCount && info[Int(document)].isExample
+                    && info[Int(candidate.document)].isExample
                 {
                     candidate.supporting += 1
                     candidate.supportSum += score
@@ -317,12 +327,13 @@ final class Scorer: Sendable {
     }
 
     /// Sum of the weights of the terms a document shares with the (sorted, unique) query terms.
-    func sharedWeight(document: Int32, queryTerms: UnsafeBufferPointer<Int32>) -> Float {
+    @inline(__always)
+    private func sharedWeight(_ document: DocumentInfo, queryTerms: UnsafeBufferPointer<Int32>) -> Float {
         documentTerms.withUnsafeBufferPointer { documentTerms in
             weights.withUnsafeBufferPointer { weights in
                 var shared: Float = 0
-                var i = Int(documentOffsets[Int(document)])
-                let end = Int(documentOffsets[Int(document) + 1])
+                var i = Int(document.termStart)
+                let end = Int(document.termEnd)
                 var j = 0
                 while i < end && j < queryTerms.count {
                     let a = documentTerms[i]
@@ -344,7 +355,7 @@ final class Scorer: Sendable {
 
     /// Terms of a document.
     func terms(of document: Int32) -> ArraySlice<Int32> {
-        documentTerms[Int(documentOffsets[Int(document)])..<Int(documentOffsets[Int(document) + 1])]
+        documentTerms[Int(documentInfo[Int(document)].termStart)..<Int(documentInfo[Int(document)].termEnd)]
     }
 }
 
