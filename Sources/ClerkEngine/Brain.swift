@@ -66,6 +66,20 @@ public struct Brain: Sendable {
         }
     }
 
+    /// What decides whether a matched pattern's intent may answer: the context it requires, its fixed service and
+    /// whether it is a safeguarding topic (wins every pattern tie). Side by side, so weighing a match reads one
+    /// cache line of a large brain rather than one per array.
+    struct IntentGate: Sendable {
+        var requires: UInt64
+        /// The fixed service's index, or -1.
+        var service: Int32
+        var urgent: Bool
+
+        static func list(requires: [UInt64], services: [Int32], urgent: [Bool]) -> [IntentGate] {
+            requires.indices.map { IntentGate(requires: requires[$0], service: services[$0], urgent: urgent[$0]) }
+        }
+    }
+
     struct PatternInfo: Sendable {
         var intent: Int32
         var text: String
@@ -106,8 +120,8 @@ public struct Brain: Sendable {
     let serviceTerm: Int32
     /// Per intent: its fixed service's index, or -1.
     let intentService: [Int32]
-    /// Per intent: whether it is a safeguarding topic (wins every pattern tie).
-    let urgentIntents: [Bool]
+    /// Per intent: what decides whether a pattern of it may answer, in one record.
+    let intentGates: [IntentGate]
     /// Terms of the yes and no answers to a handover question.
     let yesPhrases: [[Int32]]
     let noPhrases: [[Int32]]

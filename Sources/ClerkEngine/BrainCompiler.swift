@@ -407,7 +407,9 @@ struct BrainCompiler {
             intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, services: services,
             serviceIndex: serviceIndex, serviceGroups: serviceGroups, servicePhrases: servicePhrases,
             variantPhrases: PhraseTable(variantPhraseList), variantNames: variantNames, serviceTerm: serviceTerm,
-            intentService: intents.map(\.serviceIndex), urgentIntents: intents.map(\.safeguarding),
+            intentService: intents.map(\.serviceIndex),
+            intentGates: Brain.IntentGate.list(
+                requires: intentRequires, services: intents.map(\.serviceIndex), urgent: intents.map(\.safeguarding)),
             yesPhrases: yesPhrases, noPhrases: noPhrases,
             clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)

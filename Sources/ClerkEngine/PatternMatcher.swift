@@ -15,8 +15,8 @@ extension PatternTrie {
     /// priority); then the pattern written first.
     /// An intent with a fixed service (`intentService` ≥ 0) is eligible only when `active` is empty or holds it.
     func match(
-        _ utterance: Utterance, intentRequires: [UInt64], contextMask: UInt64, intentService: [Int32],
-        active: [Int32], urgentIntents: [Bool] = [], scratch: Scratch, trace: Trace?
+        _ utterance: Utterance, gates: [Brain.IntentGate], contextMask: UInt64, active: [Int32], scratch: Scratch,
+        trace: Trace?
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
@@ -25,23 +25,17 @@ extension PatternTrie {
         return arena.withUnsafeBufferPointer { arena in
             terminals.withUnsafeBufferPointer { terminals in
                 utterance.terms.withUnsafeBufferPointer { terms in
-                    intentRequires.withUnsafeBufferPointer { requires in
-                        intentService.withUnsafeBufferPointer { intentService in
-                            active.withUnsafeBufferPointer { active in
-                                urgentIntents.withUnsafeBufferPointer { urgentIntents -> PatternMatch? in
-                                    var search = Search(
-                                        trie: self, arena: arena, terminals: terminals, terms: terms,
-                                        utterance: utterance, intentRequires: requires, contextMask: contextMask,
-                                        intentService: intentService, active: active, urgentIntents: urgentIntents,
-                                        scratch: scratch, trace: trace)
-                                    search.visit(0, 0)
-                                    guard search.best >= 0 else { return nil }
-                                    return PatternMatch(
-                                        terminal: search.best,
-                                        captures: UnsafeBufferPointer(
-                                            start: search.bestCaptures, count: search.bestCaptureCount))
-                                }
-                            }
+                    gates.withUnsafeBufferPointer { gates in
+                        active.withUnsafeBufferPointer { active -> PatternMatch? in
+                            var search = Search(
+                                trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
+                                gates: gates, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
+                            search.visit(0, 0)
+                            guard search.best >= 0 else { return nil }
+                            return PatternMatch(
+                                terminal: search.best,
+                                captures: UnsafeBufferPointer(
+                                    start: search.bestCaptures, count: search.bestCaptureCount))
                         }
                     }
                 }
@@ -58,12 +52,9 @@ private struct Search {
     let terminals: UnsafeBufferPointer<PatternTrie.Terminal>
     let terms: UnsafeBufferPointer<Int32>
     unowned(unsafe) let utterance: Utterance
-    let intentRequires: UnsafeBufferPointer<UInt64>
+    let gates: UnsafeBufferPointer<Brain.IntentGate>
     let contextMask: UInt64
-    let intentService: UnsafeBufferPointer<Int32>
     let active: UnsafeBufferPointer<Int32>
-    /// Empty when no intent is urgent.
-    let urgentIntents: UnsafeBufferPointer<Bool>
     unowned(unsafe) let scratch: Scratch
     unowned(unsafe) let visited: VisitedSet
     let captureStack: UnsafeMutablePointer<Range<Int>>
@@ -81,19 +72,16 @@ private struct Search {
     init(
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
-        utterance: Utterance, intentRequires: UnsafeBufferPointer<UInt64>, contextMask: UInt64,
-        intentService: UnsafeBufferPointer<Int32>, active: UnsafeBufferPointer<Int32>,
-        urgentIntents: UnsafeBufferPointer<Bool>, scratch: Scratch, trace: Trace?
+        utterance: Utterance, gates: UnsafeBufferPointer<Brain.IntentGate>, contextMask: UInt64,
+        active: UnsafeBufferPointer<Int32>, scratch: Scratch, trace: Trace?
     ) {
-        self.urgentIntents = urgentIntents
-        self.intentService = intentService
+        self.gates = gates
         self.active = active
         self.trie = trie
         self.arena = arena
         self.terminals = terminals
         self.terms = terms
         self.utterance = utterance
-        self.intentRequires = intentRequires
         self.contextMask = contextMask
         self.scratch = scratch
         self.visited = scratch.visited
@@ -221,13 +209,14 @@ private struct Search {
 
     private mutating func consider(_ index: Int32) {
         let terminal = terminals[Int(index)]
-        let requires = intentRequires[Int(terminal.intent)]
-        let fixed = intentService[Int(terminal.intent)]
+        let gate = gates[Int(terminal.intent)]
+        let requires = gate.requires
+        let fixed = gate.service
         let eligible = requires & ~contextMask == 0 && (fixed < 0 || active.isEmpty || active.contains(fixed))
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
         let contextBound = requires != 0
-        let urgent = !urgentIntents.isEmpty && urgentIntents[Int(terminal.intent)]
+        let urgent = gate.urgent
         if best >= 0 {
             if urgent != bestUrgent {
                 // A safeguarding topic wins over everything else that matches.

@@ -109,7 +109,9 @@ extension Brain {
         if contextMask != ~0 || !active.isEmpty {
             // Drop candidates whose intent needs context the conversation lacks, or belongs to another service.
             scratch.candidates.removeAll {
-                intentRequires[Int($0.intent)] & ~contextMask != 0 || !serviceFits(Int($0.intent), active)
+                let gate = intentGates[Int($0.intent)]
+                return gate.requires & ~contextMask != 0
+                    || !(gate.service < 0 || active.isEmpty || active.contains(gate.service))
             }
         }
         let eligible = scratch.candidates
@@ -157,20 +159,14 @@ extension Brain {
         return []
     }
 
-    @inline(__always)
-    private func serviceFits(_ intent: Int, _ active: [Int32]) -> Bool {
-        let fixed = intentService[intent]
-        return fixed < 0 || active.isEmpty || active.contains(fixed)
-    }
-
     private func patternMatch(
         _ message: String, _ utterance: Utterance, contextMask: UInt64, active: [Int32], scratch: Scratch,
         trace: Trace?
     ) -> (Int32, Captures)? {
         guard
             let match = trie.match(
-                utterance, intentRequires: intentRequires, contextMask: contextMask, intentService: intentService,
-                active: active, urgentIntents: urgentIntents, scratch: scratch, trace: trace)
+                utterance, gates: intentGates, contextMask: contextMask, active: active, scratch: scratch,
+                trace: trace)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
         // Token ranges become byte ranges of the message.
