@@ -106,6 +106,19 @@ struct LineServerTests {
         }
     }
 
+    @Test func aLastLineWithoutLineEndIsAnsweredWhenTheClientStopsSending() async throws {
+        try await withLineServer { server in
+            try await withConnection(to: server.port) { connection in
+                _ = try await connection.greeting()
+                try await connection.send(bytes: Array("hello\nhow much is a passport".utf8))
+                connection.finishSending()
+                let rest = try await connection.lines { _ in false }
+                #expect(rest.filter { $0 == "END" }.count == 2, "\(rest)")
+                #expect(rest.contains { $0.contains("€35") }, "\(rest)")
+            }
+        }
+    }
+
     // MARK: Commands
 
     @Test func doubleSlashSendsAMessageThatBeginsWithASlash() async throws {
@@ -264,6 +277,25 @@ struct LineServerTests {
                 #expect(ContinuousClock.now - connected >= .milliseconds(900), "not before the timeout")
                 #expect(lines.last?.hasPrefix("BYE idle ") == true, "\(lines)")
                 #expect(lines.dropLast().allSatisfy { !$0.hasPrefix("BYE") }, "\(lines)")
+            }
+        }
+    }
+
+    @Test func halfALineIsNotEnoughToKeepAConnectionOpen() async throws {
+        var settings = LineServerSettings()
+        settings.idleTimeout = .seconds(1)
+        try await withLineServer(settings) { server in
+            let connected = ContinuousClock.now
+            try await withConnection(to: server.port) { connection in
+                _ = try await connection.greeting()
+                // A few bytes now and then, but never a whole line.
+                for _ in 0..<3 {
+                    try await connection.send(bytes: Array("how much".utf8))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                let lines = try await connection.lines { _ in false }
+                #expect(ContinuousClock.now - connected >= .milliseconds(900), "not before the timeout")
+                #expect(lines.last?.hasPrefix("BYE idle ") == true, "\(lines)")
             }
         }
     }
