@@ -186,6 +186,8 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     /// The start of a line whose LF has not arrived yet.
     private var unread: ByteBuffer?
     private var state: ConnectionState?
+    /// `state` is set: checked instead of the optional, whose test would copy it (retaining each of its fields).
+    private var hasState = false
     /// Frames read but not yet answered (a task runs, or the client is slow to read).
     private var queue = CircularBuffer<LineFrame>()
     /// A command or turn runs as a task; frames wait until it answered.
@@ -228,6 +230,7 @@ final class LineConnectionHandler: ChannelDuplexHandler {
             finish: { channel.close(promise: nil) })
         let greeting = state.greetNow()
         self.state = state
+        hasState = true
         send(greeting, context: context)
         flushIfNeeded(context: context)
     }
@@ -352,9 +355,9 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     // MARK: Answering
 
     private func process(_ frame: LineFrame, context: ChannelHandlerContext) {
-        // The state is used in place (`state!`): copying it out and back, or even comparing the optional with
-        // nil, would retain and release each of its fields.
-        guard case .some = state else { return }
+        // The state is used in place (`state!`): copying it out and back would retain and release each of its
+        // fields.
+        guard hasState else { return }
         let request = state!.classify(frame)
         var buffer = context.channel.allocator.buffer(capacity: 512)
         if state!.answerNow(request, into: &buffer) {
