@@ -451,7 +451,9 @@ struct ConnectionState: Sendable {
     var session: Session?
     var events: Task<Void, Never>?
     var tokens: Double
-    var lastRefill = ContinuousClock.now
+    /// When `tokens` was last topped up (NIO's monotonic clock: plain nanoseconds, cheaper to subtract than a
+    /// `Duration`).
+    var lastRefill = NIODeadline.now()
 
     /// What a client line asks for.
     enum Request: Sendable {
@@ -613,10 +615,9 @@ struct ConnectionState: Sendable {
     }
 
     private mutating func takeToken() -> Bool {
-        let now = ContinuousClock.now
-        let elapsed = now - lastRefill
+        let now = NIODeadline.now()
+        let seconds = Double((now - lastRefill).nanoseconds) / 1e9
         lastRefill = now
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         tokens = min(settings.burst, tokens + seconds * settings.messagesPerSecond)
         guard tokens >= 1 else { return false }
         tokens -= 1
@@ -731,11 +732,17 @@ struct ConnectionState: Sendable {
     static func write(_ reply: BotReply, to buffer: inout ByteBuffer) {
         for var message in reply.messages {
             message.withUTF8 { bytes in
+                guard let base = bytes.baseAddress else { return }
                 var start = 0
-                for end in 0...bytes.count where end == bytes.count || bytes[end] == UInt8(ascii: "\n") {
+                while start < bytes.count {
+                    // `memchr` finds the next line break many bytes at a time.
+                    let end =
+                        memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start).map {
+                            UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base
+                        } ?? bytes.count
                     if end > start {
                         buffer.writeStaticString("SAY ")
-                        buffer.writeBytes(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+                        buffer.writeBytes(UnsafeRawBufferPointer(start: base + start, count: end - start))
                         buffer.writeInteger(UInt8(ascii: "\n"))
                     }
                     start = end + 1

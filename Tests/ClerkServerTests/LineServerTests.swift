@@ -1,8 +1,9 @@
-import ClerkServer
 import ClerkStore
 import Foundation
 import NIOCore
 import Testing
+
+@testable import ClerkServer
 
 @Suite("Line protocol over real sockets")
 struct LineServerTests {
@@ -347,6 +348,20 @@ struct LineServerTests {
 }
 
 /// A small seeded generator, so the random bytes are the same on every run.
+@Suite("Line protocol: how a reply is written")
+struct LineReplyTests {
+    @Test func eachLineOfAMessageIsItsOwnSAYLineAndBlankLinesAreLeftOut() {
+        let reply = BotReply(
+            messages: ["\nFees: €35.\n\nSource: https://example.city/passport\n", "", "One line", "\n"],
+            quickReplies: ["How long?"], handoff: .none, outcome: "answer")
+        #expect(
+            ConnectionState.lines(for: reply) == [
+                "SAY Fees: €35.", "SAY Source: https://example.city/passport", "SAY One line", "OPTION 1 How long?",
+                "END",
+            ])
+    }
+}
+
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
 
