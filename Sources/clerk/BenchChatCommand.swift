@@ -143,8 +143,9 @@ struct ChatBench: AsyncParsableCommand {
         let turnsPart = String(
             format:
                 "\"conversations\": %d, \"seconds\": %.1f, \"turns\": %d, \"turns_per_second\": %.0f, "
-                + "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_us_per_turn\": %.1f",
-            conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, cpuPerTurn)
+                + "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"cpu_us_per_turn\": %.1f, \"server_event_loops\": %d",
+            conversations, elapsedSeconds, turns, turnsPerSecond, p50, p99, cpuPerTurn,
+            NIOSingletons.groupLoopCountSuggestion)
         if json {
             let heldPart =
                 connections > 0
