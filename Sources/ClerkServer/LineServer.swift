@@ -196,6 +196,8 @@ final class LineConnectionHandler: ChannelDuplexHandler {
     private var readHeld = false
     /// The channel's writability, as its last `channelWritabilityChanged` said (checked for every line).
     private var writable = true
+    /// The buffer of the last reply, kept once the connection has had a turn (a quiet connection holds none).
+    private var replies: ByteBuffer?
     private var unflushed = false
     private var inputClosed = false
     private var closing = false
@@ -359,12 +361,16 @@ final class LineConnectionHandler: ChannelDuplexHandler {
         // fields.
         guard hasState else { return }
         let request = state!.classify(frame)
-        var buffer = context.channel.allocator.buffer(capacity: 512)
+        // Once NIO has written the last reply and let go of its buffer, clearing it reuses its memory.
+        var buffer = replies ?? context.channel.allocator.buffer(capacity: 512)
+        replies = nil
+        buffer.clear()
         if state!.answerNow(request, into: &buffer) {
             if buffer.readableBytes > 0 {
                 context.write(wrapOutboundOut(buffer), promise: nil)
                 unflushed = true
             }
+            replies = buffer
             return
         }
         // A command, or a turn that waits for the store: a task, while this connection reads nothing more.
