@@ -15,6 +15,11 @@ final class Session: Sendable {
     let id: String
     let tokenHash: String
     unowned let owner: Conversations
+    /// The owner's brains, turn log and clock, held here so that a turn reaches them without `owner`'s unowned
+    /// reference (which costs an atomic retain and release per use).
+    private let brains: BrainStore
+    private let writer: BatchWriter
+    private let clock: @Sendable () -> Date
     private let state: Mutex<State>
     /// The same list as `state.subscribers`, reachable without the state lock.
     private let subscribers: Subscribers
@@ -48,8 +53,8 @@ final class Session: Sendable {
         var recentEvents: [SequencedEvent] = []
         var nextSeq = 1
         var turnNumber = 0
-        /// Intents of recent replies by turn id, for feedback.
-        var turnIntents: [String: String] = [:]
+        /// Intents of the last ``Session/recentTurns`` replies, for feedback: turn n's at (n - 1) % recentTurns.
+        var turnIntents: [String?] = []
         /// The last message the assistant answered and the state it was answered in, to explain it on request.
         var lastAnswered: (text: String, state: ConversationState)?
 
@@ -106,10 +111,20 @@ final class Session: Sendable {
             for message in reply.messages { appendHistory(TicketMessage(author: .bot, text: message, at: date)) }
             turnNumber += 1
             reply.turnID = "t\(turnNumber)"
-            if let intent = reply.intent {
-                turnIntents[reply.turnID] = intent
-                if turnIntents.count > 100 { turnIntents.removeAll() }
+            let slot = (turnNumber - 1) % Session.recentTurns
+            if slot < turnIntents.count {
+                turnIntents[slot] = reply.intent
+            } else {
+                turnIntents.append(reply.intent)
             }
+        }
+
+        /// The intent of the reply with this turn id, while it is one of the last ``Session/recentTurns``.
+        func intent(ofTurn turnID: String) -> String? {
+            guard turnID.hasPrefix("t"), let number = Int(turnID.dropFirst()), number >= 1, number <= turnNumber,
+                turnNumber - number < Session.recentTurns
+            else { return nil }
+            return turnIntents[(number - 1) % Session.recentTurns]
         }
 
         mutating func emit(_ event: ConversationEvent) {
@@ -151,6 +166,8 @@ final class Session: Sendable {
     static let historyLimit = 500
     /// Lines dropped at once from a long transcript: dropping one per line would move the whole array every turn.
     static let historySlack = 100
+    /// Replies whose intent is kept for feedback.
+    static let recentTurns = 100
 
     /// A new conversation, or one resumed from its `snapshot` and stored `transcript`.
     init(
@@ -160,6 +177,9 @@ final class Session: Sendable {
         self.id = id
         self.tokenHash = tokenHash
         self.owner = owner
+        brains = owner.brains
+        writer = owner.writer
+        clock = owner.clock
         var initial = State(lastActivity: now)
         // A new conversation is saved with the next batch, so that it can be resumed; a resumed one already is.
         initial.dirty = snapshot == nil
@@ -275,13 +295,13 @@ final class Session: Sendable {
     /// conversation ended, or the engine asks for an action (a handover, a ticket look-up). Then
     /// ``handle(_:explain:)`` answers it, running the same turn again (the engine is pure, so it decides the same).
     func handleNow(_ text: String) -> BotReply? {
-        let served = owner.brains.served
+        let served = brains.served
         return state.withLock { state -> BotReply? in
             guard !state.ended, !state.awaitingContact, !(state.ticket != nil && state.ticketStatus?.isHeld == true)
             else { return nil }
             let turn = served.brain.reply(to: text, in: state.engine)
             guard turn.actions.isEmpty else { return nil }
-            let now = owner.clock()
+            let now = clock()
             state.lastActivity = now
             state.dirty = true
             let masked = Redaction.mask(text)
@@ -324,7 +344,7 @@ final class Session: Sendable {
 
     func feedback(turn: String?, helpful: Bool, comment: String?) {
         let now = owner.clock()
-        let intent = state.withLock { state in turn.flatMap { state.turnIntents[$0] } ?? state.engine.lastIntent }
+        let intent = state.withLock { state in turn.flatMap(state.intent(ofTurn:)) ?? state.engine.lastIntent }
         log(
             comment.map(Redaction.mask) ?? "", outcome: helpful ? "feedback_helpful" : "feedback_not_helpful",
             intent: intent, score: nil, at: now)
@@ -574,7 +594,7 @@ final class Session: Sendable {
     }
 
     private func log(_ text: String, outcome: String, intent: String?, score: Double?, at date: Date) {
-        owner.writer.log(
+        writer.log(
             TurnRecord(conversationID: id, at: date, text: text, outcome: outcome, intent: intent, score: score))
     }
 

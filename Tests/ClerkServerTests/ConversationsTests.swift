@@ -379,6 +379,25 @@ struct ConversationsTests {
         }
     }
 
+    @Test func feedbackOnAnEarlierAnswerIsCountedForThatAnswersIntent() async throws {
+        try await withHarness { harness in
+            let start = Date().addingTimeInterval(-1)
+            let id = harness.conversations.start().id
+            let replies = try await harness.say(
+                ["how much is a passport", "who can get child benefit"], in: id)
+            let first = try #require(replies[0].intent, "\(replies[0])")
+            #expect(replies[1].intent != first, "\(replies[1])")
+            #expect(replies[0].turnID == "t1")
+            await harness.conversations.feedback(on: id, turn: "t1", helpful: false, comment: nil)
+            // A turn id this conversation never gave counts for its last answer.
+            await harness.conversations.feedback(on: id, turn: "t99", helpful: true, comment: nil)
+            await harness.conversations.flush()
+            let logged = try await harness.store.turns(from: start, to: Date().addingTimeInterval(1))
+            #expect(logged.first { $0.outcome == "feedback_not_helpful" }?.intent == first, "\(logged)")
+            #expect(logged.first { $0.outcome == "feedback_helpful" }?.intent == replies[1].intent, "\(logged)")
+        }
+    }
+
     @Test func aFollowUpInANewConversationDoesNotKnowTheService() async throws {
         try await withHarness { harness in
             let id = harness.conversations.start().id

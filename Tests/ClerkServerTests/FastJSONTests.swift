@@ -23,6 +23,22 @@ struct FastJSONTests {
         #expect(direct == encoded)
     }
 
+    @Test(arguments: ["\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "é", "€", " ", "~", "\u{7F}"])
+    func aStringReadsBackAsWrittenWhereverItsSpecialCharacterFalls(special: String) throws {
+        // Lengths and positions around the eight bytes that are checked at a time.
+        for length in [0, 1, 7, 8, 9, 15, 16, 17, 40] {
+            for position in Set([0, length / 2, max(0, length - 1), length]) {
+                var text = String(repeating: "a", count: length)
+                text.insert(contentsOf: special, at: text.index(text.startIndex, offsetBy: min(position, length)))
+                var buffer = ByteBuffer()
+                FastJSON.string(text, &buffer)
+                let json = "[" + String(buffer: buffer) + "]"
+                let read = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String]
+                #expect(read == [text], "\(json)")
+            }
+        }
+    }
+
     @Test func aSnapshotAndATranscriptWrittenDirectlyReadBackAsTheSameConversation() throws {
         let shipped = try #require(shippedBrain)
         let state = shipped.reply(to: "how much is a passport", in: ConversationState()).state

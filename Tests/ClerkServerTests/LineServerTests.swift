@@ -1,8 +1,9 @@
-import ClerkServer
 import ClerkStore
 import Foundation
 import NIOCore
 import Testing
+
+@testable import ClerkServer
 
 @Suite("Line protocol over real sockets")
 struct LineServerTests {
@@ -93,11 +94,13 @@ struct LineServerTests {
         }
     }
 
-    @Test func aClientThatHalfClosesAfterSendingStillGetsEveryReply() async throws {
+    /// The last line counts with or without its line end.
+    @Test(arguments: ["hello\nhow much is a passport\n", "hello\nhow much is a passport"])
+    func aClientThatHalfClosesAfterSendingStillGetsEveryReply(sent: String) async throws {
         try await withLineServer { server in
             try await withConnection(to: server.port) { connection in
                 _ = try await connection.greeting()
-                try await connection.send(bytes: Array("hello\nhow much is a passport\n".utf8))
+                try await connection.send(bytes: Array(sent.utf8))
                 connection.finishSending()
                 let rest = try await connection.lines { _ in false }
                 #expect(rest.filter { $0 == "END" }.count == 2, "\(rest)")
@@ -252,12 +255,18 @@ struct LineServerTests {
         }
     }
 
-    @Test func anIdleConnectionGetsAGoodbyeAndIsClosed() async throws {
+    /// Bytes that never make a whole line (`partialLines` of them, sent now and then) do not keep a connection open.
+    @Test(arguments: [0, 3])
+    func anIdleConnectionGetsAGoodbyeAndIsClosed(partialLines: Int) async throws {
         var settings = LineServerSettings()
         settings.idleTimeout = .seconds(1)
         try await withLineServer(settings) { server in
             let connected = ContinuousClock.now
             try await withConnection(to: server.port) { connection in
+                for _ in 0..<partialLines {
+                    try await connection.send(bytes: Array("how much".utf8))
+                    try await Task.sleep(for: .milliseconds(200))
+                }
                 // Everything up to the close: the greeting (unless a busy machine delays it past the timeout),
                 // then the goodbye as the last line.
                 let lines = try await connection.lines { _ in false }
@@ -315,6 +324,20 @@ struct LineServerTests {
 }
 
 /// A small seeded generator, so the random bytes are the same on every run.
+@Suite("Line protocol: how a reply is written")
+struct LineReplyTests {
+    @Test func eachLineOfAMessageIsItsOwnSAYLineAndBlankLinesAreLeftOut() {
+        let reply = BotReply(
+            messages: ["\nFees: €35.\n\nSource: https://example.city/passport\n", "", "One line", "\n"],
+            quickReplies: ["How long?"], handoff: .none, outcome: "answer")
+        #expect(
+            ConnectionState.lines(for: reply) == [
+                "SAY Fees: €35.", "SAY Source: https://example.city/passport", "SAY One line", "OPTION 1 How long?",
+                "END",
+            ])
+    }
+}
+
 struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
 

@@ -301,13 +301,20 @@ def write_report(args, clerk, accented, aiml, rive, services):
     add("## Line chat protocol")
     add("")
     ch = services["chat"]
+    loops = ch.get("server_event_loops")
     add("`clerk bench chat`: the line server and its clients on this machine, over loopback. "
         "%d connections each send a message, wait for its `END` and send the next, for %.0f s (per-connection "
-        "rate limit lifted: it is a policy, not a cost). Client and server run in one process: the server on its NIO "
-        "event loops, the client (the load generator, like wrk for HTTP) on one thread of its own with non-blocking "
-        "sockets and epoll; every turn is a real line through the real server. Then a second process opens and "
+        "rate limit lifted: it is a policy, not a cost; no turn is sent before the previous one is answered). "
+        "Client and server run in one process and share the machine's cores: the server on its NIO event loops (%s, one "
+        "per core, as `clerk serve` runs), saving conversations and the turn log to SQLite once a second as it does "
+        "in service; the client (the load generator, like wrk for HTTP) on one thread of its own with non-blocking "
+        "sockets and epoll, one `read` per ready connection and one `write` per message. Both sides set "
+        "`TCP_NODELAY`, as `clerk serve` and `clerk chat --connect` do; no other socket option is changed. Every "
+        "turn is a real line through the real server. *CPU time per turn* is the process's (client and server) "
+        "divided by the turns, steadier than turns/s on this shared machine. Then a second process opens and "
         "holds %s connections." % (
-            ch["conversations"], ch["seconds"], format(ch.get("connections_attempted", 0), ",")))
+            ch["conversations"], ch["seconds"], "%d" % loops if loops else "one per core",
+            format(ch.get("connections_attempted", 0), ",")))
     add("")
     add("| measure | value | goal |")
     add("|---|---|---|")
