@@ -8,16 +8,15 @@ struct ReplyTemplate: Sendable, Hashable {
     let parts: [Part]
     /// The whole text when there is no placeholder: rendering then costs nothing.
     let plain: String?
-
-    var placeholders: [String] {
-        parts.compactMap { if case .placeholder(let name) = $0 { name } else { nil } }
-    }
+    /// The placeholders' names, in order (kept, not worked out on each answer).
+    let placeholders: [String]
 
     /// Parses `text`; `{{` and `}}` stand for literal braces. Throws the offset and message of a problem.
     init(_ text: String) throws(Pattern.SyntaxError) {
         if !text.utf8.contains(UInt8(ascii: "{")) && !text.utf8.contains(UInt8(ascii: "}")) {
             parts = text.isEmpty ? [] : [.text(text)]
             plain = text
+            placeholders = []
             return
         }
         var parts: [Part] = []
@@ -55,6 +54,7 @@ struct ReplyTemplate: Sendable, Hashable {
         }
         if !literal.isEmpty { parts.append(.text(literal)) }
         self.parts = parts
+        placeholders = parts.compactMap { if case .placeholder(let name) = $0 { name } else { nil } }
         if parts.isEmpty {
             plain = ""
         } else if parts.count == 1, case .text(let only) = parts[0] {

@@ -158,10 +158,28 @@ struct ServiceFieldRenderer {
 
     /// The text of `{service.path}`; nil when the service lacks the field.
     func render(_ path: Substring) -> String? {
-        let keys = path.split(separator: ".").map(String.init)
-        if keys.isEmpty { return service.name }
-        guard let value = service.fields.value(at: keys) else { return nil }
-        return Self.text(of: value, variant: variant)
+        // The dotted path is walked where it lies: a reply renders on every answer, and splitting it into an
+        // array of strings was most of the cost.
+        var value = service.fields
+        var rest = path
+        var keyed = false
+        while !rest.isEmpty {
+            let key: Substring
+            if let dot = rest.firstIndex(of: ".") {
+                key = rest[..<dot]
+                rest = rest[rest.index(after: dot)...]
+            } else {
+                key = rest
+                rest = rest[rest.endIndex...]
+            }
+            guard !key.isEmpty else { continue }
+            keyed = true
+            guard case .map(let entries) = value, let entry = entries.first(where: { $0.key == key }) else {
+                return nil
+            }
+            value = entry.value
+        }
+        return keyed ? Self.text(of: value, variant: variant) : service.name
     }
 
     static func text(of value: FieldValue, variant: String?) -> String {
