@@ -22,7 +22,6 @@ final class LexiconBuilder {
     var frequency: [Int] = []
     var terms = ByteTable.Builder()
     private let buffer = TokenBuffer()
-    private var cache: [String: [Int32]] = [:]
 
     init(tokenizer: Tokenizer, stemmer: Stemmer) {
         self.tokenizer = tokenizer
@@ -31,17 +30,18 @@ final class LexiconBuilder {
 
     /// Surface ids of the words of `text`, inserting new ones.
     func surfaceIDs(of text: String) -> [Int32] {
-        if let cached = cache[text] {
-            for id in cached { frequency[Int(id)] += 1 }
-            return cached
-        }
         tokenizer.tokenize(text, into: buffer)
         var ids: [Int32] = []
+        ids.reserveCapacity(buffer.count)
         for index in 0..<buffer.count {
             ids.append(surface(buffer.text(index), kind: buffer.span(index).kind))
         }
-        cache[text] = ids
         return ids
+    }
+
+    /// Counts one more use of each word, as reading them again with ``surfaceIDs(of:)`` would.
+    func recount(_ ids: [Int32]) {
+        for id in ids { frequency[Int(id)] += 1 }
     }
 
     func surface(_ folded: String, kind: TokenKind) -> Int32 {
@@ -82,6 +82,9 @@ struct BrainCompiler {
     private var conceptIDs: [String: Int32] = [:]
     private var serviceTerm: Int32 = -1
     private var servicePhrases = PhraseTable([])
+    /// Content texts already read: their words (for frequencies) and their terms after substitutions. Most
+    /// pattern words and phrases recur many times across a large brain.
+    private var termCache: [String: (surfaces: [Int32], terms: [Int32])] = [:]
     static let maxPathsPerPattern = 1024
     static let maxDocumentsPerPattern = 16
 
@@ -205,7 +208,8 @@ struct BrainCompiler {
         }
 
         // About 8 edges a pattern (a few paths of a few words, prefixes shared), so the edge table seldom grows.
-        var trieBuilder = PatternTrieBuilder(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
+        let trieInsertion = TrieInsertion(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
+        var pendingPaths: [TrieInsertion.Path] = []
         var intents: [Brain.Intent] = []
         var intentIndex: [String: Int32] = [:]
         var intentRequires: [UInt64] = []
@@ -234,6 +238,10 @@ struct BrainCompiler {
             }
             if definitionNumber % PatternParsing.chunkSize == 0 {
                 parsedChunk = patternParsing.patterns(ofChunk: definitionNumber / PatternParsing.chunkSize)
+                if !pendingPaths.isEmpty {
+                    trieInsertion.insert(pendingPaths)
+                    pendingPaths = []
+                }
             }
             for (pattern, parsing) in zip(
                 definition.patterns, parsedChunk[definitionNumber % PatternParsing.chunkSize])
@@ -247,7 +255,8 @@ struct BrainCompiler {
                     hasProblem = true
                     continue
                 }
-                guard let paths = expand(parsed.elements, at: pattern.location) else {
+                guard let paths = expand(parsed.elements, at: pattern.location, capacity: Self.steps(pattern.value))
+                else {
                     hasProblem = true
                     continue
                 }
@@ -262,8 +271,8 @@ struct BrainCompiler {
                         specificity: .init(
                             literalWords: path.literalWords, typedElements: path.typedElements,
                             wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
-                        captureLayout: trieBuilder.layout(path.captureNames[...]))
-                    trieBuilder.insert(path.steps[...], terminal: terminal)
+                        captureLayout: -1)
+                    pendingPaths.append(.init(steps: path.steps, captureNames: path.captureNames, terminal: terminal))
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
                         documents.append((intentNumber, collapse(path.literalTerms), false, pattern.value))
@@ -365,6 +374,9 @@ struct BrainCompiler {
                     serviceIndex: fixedService, safeguarding: definition.safeguarding))
         }
 
+        trieInsertion.insert(pendingPaths)
+        trieInsertion.startBuilding(concepts: ConceptTable(members: conceptMembers))
+
         // Before the vocabulary is frozen: yes and no become known words.
         let yesPhrases = settings.yesWords.map { terms(of: $0) }.filter { !$0.isEmpty }
         let noPhrases = settings.noWords.map { terms(of: $0) }.filter { !$0.isEmpty }
@@ -374,27 +386,24 @@ struct BrainCompiler {
         }
         var vocabulary: [String] = []
         for index in 0..<lexicon.surfaces.count { vocabulary.append(lexicon.surfaces.key(Int32(index))) }
-        // The trie, the scorer and the spelling index are built from what the loop gathered and not from each
-        // other: on every core at once.
-        let built = Mutex<(trie: PatternTrie?, scorer: Scorer?, spelling: SpellingIndex?)>((nil, nil, nil))
+        // The scorer and the spelling index are built from what the loop gathered and not from each other or
+        // the trie (which is being built already): on every core at once.
+        let built = Mutex<(scorer: Scorer?, spelling: SpellingIndex?)>((nil, nil))
         let termCount = lexicon.terms.count
         let intentCount = intents.count
         let frequencies = lexicon.frequency
-        let (trieParts, conceptParts, documentParts, words) = (trieBuilder, conceptMembers, documents, vocabulary)
-        DispatchQueue.concurrentPerform(iterations: 3) { part in
-            switch part {
-            case 0:
-                let trie = trieParts.build(concepts: ConceptTable(members: conceptParts))
-                built.withLock { $0.trie = trie }
-            case 1:
+        let (documentParts, words) = (documents, vocabulary)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
                 let scorer = Scorer(documents: documentParts, termCount: termCount, intentCount: intentCount)
                 built.withLock { $0.scorer = scorer }
-            default:
+            } else {
                 let spelling = SpellingIndex(words: words, frequencies: frequencies)
                 built.withLock { $0.spelling = spelling }
             }
         }
-        let (trie, scorer, spelling) = built.withLock { ($0.trie!, $0.scorer!, $0.spelling!) }
+        let (scorer, spelling) = built.withLock { ($0.scorer!, $0.spelling!) }
+        let trie = trieInsertion.trie()
         let builtLexicon = Lexicon(
             tokenizer: tokenizer, stemmer: stemmer, surfaces: lexicon.surfaces.build(),
             surfaceTerm: lexicon.surfaceTerm, terms: lexicon.terms.build(), spelling: spelling,
@@ -421,7 +430,14 @@ struct BrainCompiler {
 
     /// Terms of a content text after substitutions.
     private mutating func terms(of text: String) -> [Int32] {
-        substitute(lexicon.surfaceIDs(of: text)).map { lexicon.term(ofSurface: $0) }
+        if let cached = termCache[text] {
+            lexicon.recount(cached.surfaces)
+            return cached.terms
+        }
+        let surfaces = lexicon.surfaceIDs(of: text)
+        let terms = substitute(surfaces).map { lexicon.term(ofSurface: $0) }
+        termCache[text] = (surfaces, terms)
+        return terms
     }
 
     /// Named services replaced by the shared service term, as the scorer sees messages.
@@ -464,10 +480,20 @@ struct BrainCompiler {
         return result
     }
 
-    /// Expands optional parts and alternatives into concrete paths; nil (with a problem recorded) on error.
-    private mutating func expand(_ elements: [Pattern.Element], at location: SourceLocation) -> [PathDraft]? {
-        // Room for a few words more than the elements: most paths never grow their arrays again.
-        var paths = [PathDraft(capacity: elements.count + 4)]
+    /// About how many steps the longest path of a pattern has (words, wildcards, concepts, captures), rounded up:
+    /// a path built with that much room seldom grows its arrays.
+    static func steps(_ pattern: String) -> Int {
+        pattern.utf8.reduce(2) { $1 == UInt8(ascii: " ") ? $0 + 1 : $0 }
+    }
+
+    /// Expands optional parts and alternatives into concrete paths, each with room for `capacity` steps; nil
+    /// (with a problem recorded) on error.
+    private mutating func expand(
+        _ elements: [Pattern.Element], at location: SourceLocation, capacity: Int
+    )
+        -> [PathDraft]?
+    {
+        var paths = [PathDraft(capacity: capacity)]
         for element in elements {
             switch element {
             case .word(let text):
@@ -506,11 +532,21 @@ struct BrainCompiler {
                 }
             case .group(let alternatives, let optional):
                 var expanded: [PathDraft] = []
+                expanded.reserveCapacity(paths.count * (alternatives.count + (optional ? 1 : 0)))
                 for alternative in alternatives {
-                    guard let tails = expand(alternative, at: location) else { return nil }
+                    // Most alternatives are plain words (`[the]`, `(renew|extend)`): each head gets their terms.
+                    if alternative.allSatisfy({ if case .word = $0 { true } else { false } }) {
+                        var words: [Int32] = []
+                        for case .word(let text) in alternative { words += terms(of: text) }
+                        for head in paths { expanded.append(head.appending(words, capacity: capacity)) }
+                        continue
+                    }
+                    guard let tails = expand(alternative, at: location, capacity: alternative.count + 2) else {
+                        return nil
+                    }
                     for head in paths {
                         for tail in tails {
-                            expanded.append(head.joined(with: tail))
+                            expanded.append(head.joined(with: tail, capacity: capacity))
                         }
                     }
                 }
@@ -526,6 +562,55 @@ struct BrainCompiler {
             }
         }
         return paths
+    }
+}
+
+/// Inserts expanded pattern paths into a ``PatternTrieBuilder`` on a serial queue, in the order the compiler
+/// sends them, then builds the trie there: the compiler's loop goes on reading the next intents meanwhile. The
+/// builder sees the same insertions in the same order as it would on one thread, so the trie is the same.
+final class TrieInsertion: Sendable {
+    /// One expanded path; the terminal's capture layout is filled in when the path is inserted.
+    struct Path: Sendable {
+        var steps: [PatternTrie.Step]
+        var captureNames: [String]
+        var terminal: PatternTrie.Terminal
+    }
+
+    private let queue = DispatchQueue(label: "clerk.trie-insertion")
+    /// Only the queue's work items touch it, one after another; the lock is never contended.
+    private let builder: Mutex<PatternTrieBuilder>
+    private let built = Mutex<PatternTrie?>(nil)
+
+    init(expectedEdges: Int) {
+        builder = Mutex(PatternTrieBuilder(expectedEdges: expectedEdges))
+    }
+
+    /// Inserts `paths` after every batch sent before.
+    func insert(_ paths: [Path]) {
+        guard !paths.isEmpty else { return }
+        queue.async { [self] in
+            builder.withLock { builder in
+                for path in paths {
+                    var terminal = path.terminal
+                    terminal.captureLayout = builder.layout(path.captureNames[...])
+                    builder.insert(path.steps[...], terminal: terminal)
+                }
+            }
+        }
+    }
+
+    /// Builds the trie once every batch sent before is inserted.
+    func startBuilding(concepts: ConceptTable) {
+        queue.async { [self] in
+            let trie = builder.withLock { $0.build(concepts: concepts) }
+            built.withLock { $0 = trie }
+        }
+    }
+
+    /// The trie, waiting for ``startBuilding(concepts:)`` to finish.
+    func trie() -> PatternTrie {
+        queue.sync {}
+        return built.withLock { $0! }
     }
 }
 
@@ -594,18 +679,37 @@ final class PatternParsing: Sendable {
 }
 
 extension PathDraft {
-    func joined(with tail: PathDraft) -> PathDraft {
-        var result = self
+    /// This path followed by `tail`, with room for `capacity` steps.
+    func joined(with tail: PathDraft, capacity: Int) -> PathDraft {
+        var result = PathDraft(capacity: Swift.max(capacity, steps.count + tail.steps.count))
+        result.steps += steps
         result.steps += tail.steps
-        result.literalWords += tail.literalWords
-        result.typedElements += tail.typedElements
+        result.literalWords = literalWords + tail.literalWords
+        result.typedElements = typedElements + tail.typedElements
+        result.captureNames = captureNames
         // Wildcards inside a group continue the numbering of the head.
         result.captureNames += tail.captureNames.map { name in
             if let number = Int(name), number <= tail.wildcards { return String(number + Int(wildcards)) }
             return name
         }
-        result.wildcards += tail.wildcards
+        result.wildcards = wildcards + tail.wildcards
+        result.literalTerms += literalTerms
         result.literalTerms += tail.literalTerms
+        return result
+    }
+
+    /// This path followed by literal words (their terms), with room for `capacity` steps: what
+    /// ``joined(with:capacity:)`` gives for a tail of plain words.
+    func appending(_ terms: [Int32], capacity: Int) -> PathDraft {
+        var result = PathDraft(capacity: Swift.max(capacity, steps.count + terms.count))
+        result.steps += steps
+        for term in terms { result.steps.append(.term(term)) }
+        result.literalWords = literalWords + Int32(terms.count)
+        result.typedElements = typedElements
+        result.wildcards = wildcards
+        result.captureNames = captureNames
+        result.literalTerms += literalTerms
+        result.literalTerms += terms
         return result
     }
 }

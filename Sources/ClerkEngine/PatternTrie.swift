@@ -169,6 +169,8 @@ struct PatternTrieBuilder {
     private var nodeTerminals: [(node: Int32, terminal: PatternTrie.Terminal)] = []
     private var layouts: [[String]] = []
     private var layoutIndex: [[String]: Int32] = [:]
+    /// The layout returned last, and the one before it.
+    private var recentLayouts: (Int32, Int32) = (-1, -1)
 
     /// - Parameter expectedEdges: about how many edges the trie will have, so its table rarely has to grow.
     init(expectedEdges: Int = 0) {
@@ -182,14 +184,24 @@ struct PatternTrieBuilder {
 
     /// The shared index of a list of capture names.
     mutating func layout(_ names: ArraySlice<String>) -> Int32 {
-        // Consecutive paths nearly always share a layout: compare with the last one before hashing (layouts are
-        // distinct, so an equal last one is the one).
-        if let last = layouts.indices.last, layouts[last].elementsEqual(names) { return Int32(last) }
+        // Consecutive paths nearly always share one of a few layouts (none, `{1}`, …): compare with the two
+        // returned last before hashing (layouts are distinct, so an equal one is the one).
+        let (last, previous) = recentLayouts
+        if last >= 0, layouts[Int(last)].elementsEqual(names) { return last }
+        if previous >= 0, layouts[Int(previous)].elementsEqual(names) {
+            recentLayouts = (previous, last)
+            return previous
+        }
         let key = Array(names)
-        if let index = layoutIndex[key] { return index }
-        let index = Int32(layouts.count)
-        layouts.append(key)
-        layoutIndex[key] = index
+        let index: Int32
+        if let known = layoutIndex[key] {
+            index = known
+        } else {
+            index = Int32(layouts.count)
+            layouts.append(key)
+            layoutIndex[key] = index
+        }
+        recentLayouts = (index, last)
         return index
     }
 
