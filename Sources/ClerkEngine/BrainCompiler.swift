@@ -216,12 +216,21 @@ struct BrainCompiler {
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns needs nothing from the rest of the compiler: another core parses ahead of this loop.
+        // Parsing patterns and replies needs nothing from the rest of the compiler: another core parses ahead of
+        // this loop.
         let patternParsing = PatternParsing(source.intents)
         DispatchQueue.global().async { patternParsing.parseAhead() }
-        var parsedChunk: [[Result<Pattern, Pattern.SyntaxError>]] = []
+        var parsedChunk: PatternParsing.Parsed = []
 
         for (definitionNumber, definition) in source.intents.enumerated() {
+            // Every chunk is taken at its first intent, whatever becomes of that intent.
+            if definitionNumber % PatternParsing.chunkSize == 0 {
+                // The chunk before is freed with the paths sent along, on the trie's queue.
+                trieInsertion.insert(pendingPaths, releasing: parsedChunk)
+                pendingPaths = []
+                parsedChunk = patternParsing.parsed(chunk: definitionNumber / PatternParsing.chunkSize)
+            }
+            let parsedIntent = parsedChunk[definitionNumber % PatternParsing.chunkSize]
             let id = definition.id.value
             if let previous = intentIndex[id] {
                 error(
@@ -236,16 +245,7 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            if definitionNumber % PatternParsing.chunkSize == 0 {
-                parsedChunk = patternParsing.patterns(ofChunk: definitionNumber / PatternParsing.chunkSize)
-                if !pendingPaths.isEmpty {
-                    trieInsertion.insert(pendingPaths)
-                    pendingPaths = []
-                }
-            }
-            for (pattern, parsing) in zip(
-                definition.patterns, parsedChunk[definitionNumber % PatternParsing.chunkSize])
-            {
+            for (pattern, parsing) in zip(definition.patterns, parsedIntent.patterns) {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -309,9 +309,9 @@ struct BrainCompiler {
             }
             var replies: [ReplyTemplate] = []
             var needsService = definition.slots.contains { $0.type == .service }
-            for reply in definition.replies {
+            for (reply, parsing) in zip(definition.replies, parsedIntent.replies) {
                 do {
-                    let template = try ReplyTemplate(reply.value)
+                    let template = try parsing.get()
                     for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
                         needsService = true
                         let path = name.split(separator: ".").dropFirst().map(String.init)
@@ -374,7 +374,8 @@ struct BrainCompiler {
                     serviceIndex: fixedService, safeguarding: definition.safeguarding))
         }
 
-        trieInsertion.insert(pendingPaths)
+        trieInsertion.insert(pendingPaths, releasing: parsedChunk)
+        parsedChunk = []
         trieInsertion.startBuilding(concepts: ConceptTable(members: conceptMembers))
 
         // Before the vocabulary is frozen: yes and no become known words.
@@ -483,7 +484,12 @@ struct BrainCompiler {
     /// About how many steps the longest path of a pattern has (words, wildcards, concepts, captures), rounded up:
     /// a path built with that much room seldom grows its arrays.
     static func steps(_ pattern: String) -> Int {
-        pattern.utf8.reduce(2) { $1 == UInt8(ascii: " ") ? $0 + 1 : $0 }
+        let spaces = pattern.utf8.withContiguousStorageIfAvailable { bytes in
+            var count = 0
+            for byte in bytes where byte == UInt8(ascii: " ") { count += 1 }
+            return count
+        }
+        return 2 + (spaces ?? pattern.utf8.count / 2)
     }
 
     /// Expands optional parts and alternatives into concrete paths, each with room for `capacity` steps; nil
@@ -585,9 +591,9 @@ final class TrieInsertion: Sendable {
         builder = Mutex(PatternTrieBuilder(expectedEdges: expectedEdges))
     }
 
-    /// Inserts `paths` after every batch sent before.
-    func insert(_ paths: [Path]) {
-        guard !paths.isEmpty else { return }
+    /// Inserts `paths` after every batch sent before, then frees them and `garbage` there: freeing thousands of
+    /// small arrays costs the compiler's loop time it can spend on the next intents.
+    func insert(_ paths: [Path], releasing garbage: some Sendable) {
         queue.async { [self] in
             builder.withLock { builder in
                 for path in paths {
@@ -596,6 +602,7 @@ final class TrieInsertion: Sendable {
                     builder.insert(path.steps[...], terminal: terminal)
                 }
             }
+            withExtendedLifetime(garbage) {}
         }
     }
 
@@ -614,17 +621,25 @@ final class TrieInsertion: Sendable {
     }
 }
 
-/// The patterns of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
-/// (``parseAhead()``), and by the loop itself (``patterns(ofChunk:)``) for any chunk that thread has not started,
+/// The patterns and replies of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
+/// (``parseAhead()``), and by the loop itself (``parsed(chunk:)``) for any chunk that thread has not started,
 /// so the loop never depends on the other thread running at all.
 final class PatternParsing: Sendable {
     static let chunkSize = 256
-    typealias Parsed = [Result<Pattern, Pattern.SyntaxError>]
+
+    /// One intent's patterns and reply templates, parsed.
+    struct Intent: Sendable {
+        var patterns: [Result<Pattern, Pattern.SyntaxError>]
+        var replies: [Result<ReplyTemplate, Pattern.SyntaxError>]
+    }
+
+    /// The intents of one chunk.
+    typealias Parsed = [Intent]
 
     private enum State: Sendable {
         case waiting
         case parsing
-        case parsed([Parsed])
+        case parsed(Parsed)
     }
 
     private let intents: [IntentDefinition]
@@ -648,8 +663,8 @@ final class PatternParsing: Sendable {
         }
     }
 
-    /// The parsed patterns of each intent of the chunk, parsing them here unless the other thread has started.
-    func patterns(ofChunk chunk: Int) -> [Parsed] {
+    /// The intents of the chunk parsed, parsing them here unless the other thread has started.
+    func parsed(chunk: Int) -> Parsed {
         if claim(chunk) { return parse(chunk) }
         finished[chunk].wait()
         return states.withLock { states in
@@ -668,12 +683,16 @@ final class PatternParsing: Sendable {
         }
     }
 
-    private func parse(_ chunk: Int) -> [Parsed] {
+    private func parse(_ chunk: Int) -> Parsed {
         let range = (chunk * Self.chunkSize)..<min((chunk + 1) * Self.chunkSize, intents.count)
         return intents[range].map { definition in
-            definition.patterns.map { pattern in
-                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-            }
+            Intent(
+                patterns: definition.patterns.map { pattern in
+                    Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+                },
+                replies: definition.replies.map { reply in
+                    Result { () throws(Pattern.SyntaxError) in try ReplyTemplate(reply.value) }
+                })
         }
     }
 }
