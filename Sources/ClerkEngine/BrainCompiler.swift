@@ -59,6 +59,54 @@ final class LexiconBuilder {
     func term(ofSurface id: Int32) -> Int32 { surfaceTerm[Int(id)] }
 }
 
+/// Content texts already read, by their bytes: most pattern words and phrases recur many times across a large
+/// brain, and hashing a text once with FNV-1a costs less than `Dictionary`'s hashing of `String`.
+struct TextCache {
+    typealias Value = (surfaces: [Int32], terms: [Int32])
+    /// Entry numbers by slot, -1 when empty.
+    private var slots = [Int32](repeating: -1, count: 1 << 12)
+    private var hashes: [UInt64] = []
+    private var texts: [String] = []
+    private var values: [Value] = []
+
+    static func hash(_ text: String) -> UInt64 {
+        text.utf8.withContiguousStorageIfAvailable { ByteTable.hash($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { ByteTable.hash($0) }
+    }
+
+    func value(of text: String, hash: UInt64) -> Value? {
+        let mask = slots.count - 1
+        var slot = PairTable.slot(hash, mask)
+        while slots[slot] >= 0 {
+            let entry = Int(slots[slot])
+            if hashes[entry] == hash && texts[entry] == text { return values[entry] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Adds a text that ``value(of:hash:)`` did not find.
+    mutating func insert(_ text: String, hash: UInt64, _ value: Value) {
+        if (texts.count + 1) * 2 > slots.count { grow() }
+        place(Int32(texts.count), hash: hash)
+        hashes.append(hash)
+        texts.append(text)
+        values.append(value)
+    }
+
+    private mutating func place(_ entry: Int32, hash: UInt64) {
+        let mask = slots.count - 1
+        var slot = PairTable.slot(hash, mask)
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = entry
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        for (entry, hash) in hashes.enumerated() { place(Int32(entry), hash: hash) }
+    }
+}
+
 /// One expanded pattern path while it is being built.
 struct PathDraft {
     var steps: [PatternTrie.Step] = []
@@ -84,7 +132,7 @@ struct BrainCompiler {
     private var servicePhrases = PhraseTable([])
     /// Content texts already read: their words (for frequencies) and their terms after substitutions. Most
     /// pattern words and phrases recur many times across a large brain.
-    private var termCache: [String: (surfaces: [Int32], terms: [Int32])] = [:]
+    private var termCache = TextCache()
     static let maxPathsPerPattern = 1024
     static let maxDocumentsPerPattern = 16
 
@@ -431,13 +479,14 @@ struct BrainCompiler {
 
     /// Terms of a content text after substitutions.
     private mutating func terms(of text: String) -> [Int32] {
-        if let cached = termCache[text] {
+        let hash = TextCache.hash(text)
+        if let cached = termCache.value(of: text, hash: hash) {
             lexicon.recount(cached.surfaces)
             return cached.terms
         }
         let surfaces = lexicon.surfaceIDs(of: text)
         let terms = substitute(surfaces).map { lexicon.term(ofSurface: $0) }
-        termCache[text] = (surfaces, terms)
+        termCache.insert(text, hash: hash, (surfaces, terms))
         return terms
     }
 
@@ -588,7 +637,9 @@ final class TrieInsertion: Sendable {
     private let built = Mutex<PatternTrie?>(nil)
 
     init(expectedEdges: Int) {
-        builder = Mutex(PatternTrieBuilder(expectedEdges: expectedEdges))
+        builder = Mutex(PatternTrieBuilder())
+        // The large edge table is allocated and cleared on the queue too.
+        queue.async { [self] in builder.withLock { $0 = PatternTrieBuilder(expectedEdges: expectedEdges) } }
     }
 
     /// Inserts `paths` after every batch sent before, then frees them and `garbage` there: freeing thousands of

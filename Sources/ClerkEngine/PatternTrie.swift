@@ -263,16 +263,21 @@ struct PatternTrieBuilder {
         for node in 0..<count where parentCounts[node + 1] - parentCounts[node] > 1 {
             literal[parentCounts[node]..<parentCounts[node + 1]].sort { $0.edge.term < $1.edge.term }
         }
-        let literalOffsets = Self.offsets(literal.map(\.parent), count: count)
+        // Grouped by parent, so the group starts are the running counts.
+        let literalOffsets = parentCounts
         let concept = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
         let conceptOffsets = Self.offsets(concept.map(\.node), count: count)
         let slot = slotChildren.enumerated().sorted { ($0.element.node, $0.offset) < ($1.element.node, $1.offset) }
             .map(\.element)
         let slotOffsets = Self.offsets(slot.map(\.node), count: count)
-        let terminalOrder = nodeTerminals.indices.sorted {
-            (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1)
+        // Terminals by node, in insertion order within a node (a counting sort).
+        let terminalOffsets = Self.offsets(nodeTerminals.map(\.node), count: count)
+        var terminalOrder = [Int](repeating: 0, count: nodeTerminals.count)
+        var terminalFill = terminalOffsets
+        for (index, entry) in nodeTerminals.enumerated() {
+            terminalOrder[terminalFill[Int(entry.node)]] = index
+            terminalFill[Int(entry.node)] += 1
         }
-        let terminalOffsets = Self.offsets(terminalOrder.map { nodeTerminals[$0].node }, count: count)
 
         // Fewest words to a terminal, bottom-up: a child always has a larger builder id than its parent.
         let unreachable = Int32.max / 2
@@ -394,9 +399,9 @@ struct PatternTrieBuilder {
     }
 
     /// Start offsets (count + 1 entries) of each node's group in a list sorted by node.
-    private static func offsets(_ sortedNodes: [Int32], count: Int) -> [Int] {
+    private static func offsets(_ nodes: [Int32], count: Int) -> [Int] {
         var offsets = [Int](repeating: 0, count: count + 1)
-        for node in sortedNodes { offsets[Int(node) + 1] += 1 }
+        for node in nodes { offsets[Int(node) + 1] += 1 }
         for index in 0..<count { offsets[index + 1] += offsets[index] }
         return offsets
     }
