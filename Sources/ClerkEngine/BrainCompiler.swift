@@ -264,8 +264,7 @@ struct BrainCompiler {
         var patterns: [Brain.PatternInfo] = []
         var documents: [(intent: Int32, terms: [Int32], isExample: Bool, text: String)] = []
         var pathCount = 0
-        // Parsing patterns and replies needs nothing from the rest of the compiler: another core parses ahead of
-        // this loop.
+        // Parsing patterns needs nothing from the rest of the compiler: another core parses ahead of this loop.
         let patternParsing = PatternParsing(source.intents)
         DispatchQueue.global().async { patternParsing.parseAhead() }
         var parsedChunk: PatternParsing.Parsed = []
@@ -357,9 +356,11 @@ struct BrainCompiler {
             }
             var replies: [ReplyTemplate] = []
             var needsService = definition.slots.contains { $0.type == .service }
-            for (reply, parsing) in zip(definition.replies, parsedIntent.replies) {
+            for reply in definition.replies {
                 do {
-                    let template = try parsing.get()
+                    // Parsed here, not ahead with the patterns: templates live as long as the brain, and allocated
+                    // on the parsing thread they would keep its (otherwise freed) memory resident.
+                    let template = try ReplyTemplate(reply.value)
                     for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
                         needsService = true
                         let path = name.split(separator: ".").dropFirst().map(String.init)
@@ -672,16 +673,15 @@ final class TrieInsertion: Sendable {
     }
 }
 
-/// The patterns and replies of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
+/// The patterns of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
 /// (``parseAhead()``), and by the loop itself (``parsed(chunk:)``) for any chunk that thread has not started,
 /// so the loop never depends on the other thread running at all.
 final class PatternParsing: Sendable {
     static let chunkSize = 256
 
-    /// One intent's patterns and reply templates, parsed.
+    /// One intent's patterns, parsed.
     struct Intent: Sendable {
         var patterns: [Result<Pattern, Pattern.SyntaxError>]
-        var replies: [Result<ReplyTemplate, Pattern.SyntaxError>]
     }
 
     /// The intents of one chunk.
@@ -740,9 +740,6 @@ final class PatternParsing: Sendable {
             Intent(
                 patterns: definition.patterns.map { pattern in
                     Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-                },
-                replies: definition.replies.map { reply in
-                    Result { () throws(Pattern.SyntaxError) in try ReplyTemplate(reply.value) }
                 })
         }
     }
