@@ -130,8 +130,7 @@ struct BrainCompiler {
     private var conceptIDs: [String: Int32] = [:]
     private var serviceTerm: Int32 = -1
     private var servicePhrases = PhraseTable([])
-    /// Content texts already read: their words (for frequencies) and their terms after substitutions. Most
-    /// pattern words and phrases recur many times across a large brain.
+    /// Content texts already read: their words (for frequencies) and their terms after substitutions.
     private var termCache = TextCache()
     static let maxPathsPerPattern = 1024
     static let maxDocumentsPerPattern = 16
