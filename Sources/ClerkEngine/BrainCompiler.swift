@@ -22,7 +22,6 @@ final class LexiconBuilder {
     var frequency: [Int] = []
     var terms = ByteTable.Builder()
     private let buffer = TokenBuffer()
-    private var cache: [String: [Int32]] = [:]
 
     init(tokenizer: Tokenizer, stemmer: Stemmer) {
         self.tokenizer = tokenizer
@@ -31,17 +30,18 @@ final class LexiconBuilder {
 
     /// Surface ids of the words of `text`, inserting new ones.
     func surfaceIDs(of text: String) -> [Int32] {
-        if let cached = cache[text] {
-            for id in cached { frequency[Int(id)] += 1 }
-            return cached
-        }
         tokenizer.tokenize(text, into: buffer)
         var ids: [Int32] = []
+        ids.reserveCapacity(buffer.count)
         for index in 0..<buffer.count {
             ids.append(surface(buffer.text(index), kind: buffer.span(index).kind))
         }
-        cache[text] = ids
         return ids
+    }
+
+    /// Counts one more use of each word, as reading them again with ``surfaceIDs(of:)`` would.
+    func recount(_ ids: [Int32]) {
+        for id in ids { frequency[Int(id)] += 1 }
     }
 
     func surface(_ folded: String, kind: TokenKind) -> Int32 {
@@ -57,6 +57,54 @@ final class LexiconBuilder {
     }
 
     func term(ofSurface id: Int32) -> Int32 { surfaceTerm[Int(id)] }
+}
+
+/// Content texts already read, by their bytes: most pattern words and phrases recur many times across a large
+/// brain, and hashing a text once with FNV-1a costs less than `Dictionary`'s hashing of `String`.
+struct TextCache {
+    typealias Value = (surfaces: [Int32], terms: [Int32])
+    /// Entry numbers by slot, -1 when empty.
+    private var slots = [Int32](repeating: -1, count: 1 << 12)
+    private var hashes: [UInt64] = []
+    private var texts: [String] = []
+    private var values: [Value] = []
+
+    static func hash(_ text: String) -> UInt64 {
+        text.utf8.withContiguousStorageIfAvailable { ByteTable.hash($0) }
+            ?? Array(text.utf8).withUnsafeBufferPointer { ByteTable.hash($0) }
+    }
+
+    func value(of text: String, hash: UInt64) -> Value? {
+        let mask = slots.count - 1
+        var slot = PairTable.slot(hash, mask)
+        while slots[slot] >= 0 {
+            let entry = Int(slots[slot])
+            if hashes[entry] == hash && texts[entry] == text { return values[entry] }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// Adds a text that ``value(of:hash:)`` did not find.
+    mutating func insert(_ text: String, hash: UInt64, _ value: Value) {
+        if (texts.count + 1) * 2 > slots.count { grow() }
+        place(Int32(texts.count), hash: hash)
+        hashes.append(hash)
+        texts.append(text)
+        values.append(value)
+    }
+
+    private mutating func place(_ entry: Int32, hash: UInt64) {
+        let mask = slots.count - 1
+        var slot = PairTable.slot(hash, mask)
+        while slots[slot] >= 0 { slot = (slot + 1) & mask }
+        slots[slot] = entry
+    }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: -1, count: slots.count * 2)
+        for (entry, hash) in hashes.enumerated() { place(Int32(entry), hash: hash) }
+    }
 }
 
 /// One expanded pattern path while it is being built.
@@ -82,6 +130,8 @@ struct BrainCompiler {
     private var conceptIDs: [String: Int32] = [:]
     private var serviceTerm: Int32 = -1
     private var servicePhrases = PhraseTable([])
+    /// Content texts already read: their words (for frequencies) and their terms after substitutions.
+    private var termCache = TextCache()
     static let maxPathsPerPattern = 1024
     static let maxDocumentsPerPattern = 16
 
@@ -205,7 +255,8 @@ struct BrainCompiler {
         }
 
         // About 8 edges a pattern (a few paths of a few words, prefixes shared), so the edge table seldom grows.
-        var trieBuilder = PatternTrieBuilder(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
+        let trieInsertion = TrieInsertion(expectedEdges: 8 * source.intents.reduce(0) { $0 + $1.patterns.count })
+        var pendingPaths: [TrieInsertion.Path] = []
         var intents: [Brain.Intent] = []
         var intentIndex: [String: Int32] = [:]
         var intentRequires: [UInt64] = []
@@ -215,9 +266,17 @@ struct BrainCompiler {
         // Parsing patterns needs nothing from the rest of the compiler: another core parses ahead of this loop.
         let patternParsing = PatternParsing(source.intents)
         DispatchQueue.global().async { patternParsing.parseAhead() }
-        var parsedChunk: [[Result<Pattern, Pattern.SyntaxError>]] = []
+        var parsedChunk: PatternParsing.Parsed = []
 
         for (definitionNumber, definition) in source.intents.enumerated() {
+            // Every chunk is taken at its first intent, whatever becomes of that intent.
+            if definitionNumber % PatternParsing.chunkSize == 0 {
+                // The chunk before is freed with the paths sent along, on the trie's queue.
+                trieInsertion.insert(pendingPaths, releasing: parsedChunk)
+                pendingPaths = []
+                parsedChunk = patternParsing.parsed(chunk: definitionNumber / PatternParsing.chunkSize)
+            }
+            let parsedIntent = parsedChunk[definitionNumber % PatternParsing.chunkSize]
             let id = definition.id.value
             if let previous = intentIndex[id] {
                 error(
@@ -232,12 +291,7 @@ struct BrainCompiler {
                 error(definition.id.location, "intent '\(id)' has no patterns and no examples, so nothing can reach it")
                 hasProblem = true
             }
-            if definitionNumber % PatternParsing.chunkSize == 0 {
-                parsedChunk = patternParsing.patterns(ofChunk: definitionNumber / PatternParsing.chunkSize)
-            }
-            for (pattern, parsing) in zip(
-                definition.patterns, parsedChunk[definitionNumber % PatternParsing.chunkSize])
-            {
+            for (pattern, parsing) in zip(definition.patterns, parsedIntent.patterns) {
                 let parsed: Pattern
                 do {
                     parsed = try parsing.get()
@@ -247,7 +301,8 @@ struct BrainCompiler {
                     hasProblem = true
                     continue
                 }
-                guard let paths = expand(parsed.elements, at: pattern.location) else {
+                guard let paths = expand(parsed.elements, at: pattern.location, capacity: Self.steps(pattern.value))
+                else {
                     hasProblem = true
                     continue
                 }
@@ -262,8 +317,8 @@ struct BrainCompiler {
                         specificity: .init(
                             literalWords: path.literalWords, typedElements: path.typedElements,
                             wildcards: path.wildcards, priority: Int32(clamping: definition.priority)),
-                        captureLayout: trieBuilder.layout(path.captureNames[...]))
-                    trieBuilder.insert(path.steps[...], terminal: terminal)
+                        captureLayout: -1)
+                    pendingPaths.append(.init(steps: path.steps, captureNames: path.captureNames, terminal: terminal))
                     pathCount += 1
                     if k < Self.maxDocumentsPerPattern && !path.literalTerms.isEmpty {
                         documents.append((intentNumber, collapse(path.literalTerms), false, pattern.value))
@@ -302,6 +357,8 @@ struct BrainCompiler {
             var needsService = definition.slots.contains { $0.type == .service }
             for reply in definition.replies {
                 do {
+                    // Parsed here, not ahead with the patterns: templates live as long as the brain, and allocated
+                    // on the parsing thread they would keep its (otherwise freed) memory resident.
                     let template = try ReplyTemplate(reply.value)
                     for name in template.placeholders where name == "service" || name.hasPrefix("service.") {
                         needsService = true
@@ -365,6 +422,10 @@ struct BrainCompiler {
                     serviceIndex: fixedService, safeguarding: definition.safeguarding))
         }
 
+        trieInsertion.insert(pendingPaths, releasing: parsedChunk)
+        parsedChunk = []
+        trieInsertion.startBuilding(concepts: ConceptTable(members: conceptMembers))
+
         // Before the vocabulary is frozen: yes and no become known words.
         let yesPhrases = settings.yesWords.map { terms(of: $0) }.filter { !$0.isEmpty }
         let noPhrases = settings.noWords.map { terms(of: $0) }.filter { !$0.isEmpty }
@@ -374,27 +435,24 @@ struct BrainCompiler {
         }
         var vocabulary: [String] = []
         for index in 0..<lexicon.surfaces.count { vocabulary.append(lexicon.surfaces.key(Int32(index))) }
-        // The trie, the scorer and the spelling index are built from what the loop gathered and not from each
-        // other: on every core at once.
-        let built = Mutex<(trie: PatternTrie?, scorer: Scorer?, spelling: SpellingIndex?)>((nil, nil, nil))
+        // The scorer and the spelling index are built from what the loop gathered and not from each other or
+        // the trie (which is being built already): on every core at once.
+        let built = Mutex<(scorer: Scorer?, spelling: SpellingIndex?)>((nil, nil))
         let termCount = lexicon.terms.count
         let intentCount = intents.count
         let frequencies = lexicon.frequency
-        let (trieParts, conceptParts, documentParts, words) = (trieBuilder, conceptMembers, documents, vocabulary)
-        DispatchQueue.concurrentPerform(iterations: 3) { part in
-            switch part {
-            case 0:
-                let trie = trieParts.build(concepts: ConceptTable(members: conceptParts))
-                built.withLock { $0.trie = trie }
-            case 1:
+        let (documentParts, words) = (documents, vocabulary)
+        DispatchQueue.concurrentPerform(iterations: 2) { part in
+            if part == 0 {
                 let scorer = Scorer(documents: documentParts, termCount: termCount, intentCount: intentCount)
                 built.withLock { $0.scorer = scorer }
-            default:
+            } else {
                 let spelling = SpellingIndex(words: words, frequencies: frequencies)
                 built.withLock { $0.spelling = spelling }
             }
         }
-        let (trie, scorer, spelling) = built.withLock { ($0.trie!, $0.scorer!, $0.spelling!) }
+        let (scorer, spelling) = built.withLock { ($0.scorer!, $0.spelling!) }
+        let trie = trieInsertion.trie()
         let builtLexicon = Lexicon(
             tokenizer: tokenizer, stemmer: stemmer, surfaces: lexicon.surfaces.build(),
             surfaceTerm: lexicon.surfaceTerm, terms: lexicon.terms.build(), spelling: spelling,
@@ -424,7 +482,15 @@ struct BrainCompiler {
 
     /// Terms of a content text after substitutions.
     private mutating func terms(of text: String) -> [Int32] {
-        substitute(lexicon.surfaceIDs(of: text)).map { lexicon.term(ofSurface: $0) }
+        let hash = TextCache.hash(text)
+        if let cached = termCache.value(of: text, hash: hash) {
+            lexicon.recount(cached.surfaces)
+            return cached.terms
+        }
+        let surfaces = lexicon.surfaceIDs(of: text)
+        let terms = substitute(surfaces).map { lexicon.term(ofSurface: $0) }
+        termCache.insert(text, hash: hash, (surfaces, terms))
+        return terms
     }
 
     /// Named services replaced by the shared service term, as the scorer sees messages.
@@ -467,10 +533,25 @@ struct BrainCompiler {
         return result
     }
 
-    /// Expands optional parts and alternatives into concrete paths; nil (with a problem recorded) on error.
-    private mutating func expand(_ elements: [Pattern.Element], at location: SourceLocation) -> [PathDraft]? {
-        // Room for a few words more than the elements: most paths never grow their arrays again.
-        var paths = [PathDraft(capacity: elements.count + 4)]
+    /// About how many steps the longest path of a pattern has (words, wildcards, concepts, captures), rounded up:
+    /// a path built with that much room seldom grows its arrays.
+    static func steps(_ pattern: String) -> Int {
+        let spaces = pattern.utf8.withContiguousStorageIfAvailable { bytes in
+            var count = 0
+            for byte in bytes where byte == UInt8(ascii: " ") { count += 1 }
+            return count
+        }
+        return 2 + (spaces ?? pattern.utf8.count / 2)
+    }
+
+    /// Expands optional parts and alternatives into concrete paths, each with room for `capacity` steps; nil
+    /// (with a problem recorded) on error.
+    private mutating func expand(
+        _ elements: [Pattern.Element], at location: SourceLocation, capacity: Int
+    )
+        -> [PathDraft]?
+    {
+        var paths = [PathDraft(capacity: capacity)]
         for element in elements {
             switch element {
             case .word(let text):
@@ -509,11 +590,21 @@ struct BrainCompiler {
                 }
             case .group(let alternatives, let optional):
                 var expanded: [PathDraft] = []
+                expanded.reserveCapacity(paths.count * (alternatives.count + (optional ? 1 : 0)))
                 for alternative in alternatives {
-                    guard let tails = expand(alternative, at: location) else { return nil }
+                    // Most alternatives are plain words (`[the]`, `(renew|extend)`): each head gets their terms.
+                    if alternative.allSatisfy({ if case .word = $0 { true } else { false } }) {
+                        var words: [Int32] = []
+                        for case .word(let text) in alternative { words += terms(of: text) }
+                        for head in paths { expanded.append(head.appending(words, capacity: capacity)) }
+                        continue
+                    }
+                    guard let tails = expand(alternative, at: location, capacity: alternative.count + 2) else {
+                        return nil
+                    }
                     for head in paths {
                         for tail in tails {
-                            expanded.append(head.joined(with: tail))
+                            expanded.append(head.joined(with: tail, capacity: capacity))
                         }
                     }
                 }
@@ -532,17 +623,76 @@ struct BrainCompiler {
     }
 }
 
+/// Inserts expanded pattern paths into a ``PatternTrieBuilder`` on a serial queue, in the order the compiler
+/// sends them, then builds the trie there: the compiler's loop goes on reading the next intents meanwhile. The
+/// builder sees the same insertions in the same order as it would on one thread, so the trie is the same.
+final class TrieInsertion: Sendable {
+    /// One expanded path; the terminal's capture layout is filled in when the path is inserted.
+    struct Path: Sendable {
+        var steps: [PatternTrie.Step]
+        var captureNames: [String]
+        var terminal: PatternTrie.Terminal
+    }
+
+    private let queue = DispatchQueue(label: "clerk.trie-insertion")
+    /// Only the queue's work items touch it, one after another; the lock is never contended.
+    private let builder: Mutex<PatternTrieBuilder>
+    private let built = Mutex<PatternTrie?>(nil)
+
+    init(expectedEdges: Int) {
+        builder = Mutex(PatternTrieBuilder())
+        // The large edge table is allocated and cleared on the queue too.
+        queue.async { [self] in builder.withLock { $0 = PatternTrieBuilder(expectedEdges: expectedEdges) } }
+    }
+
+    /// Inserts `paths` after every batch sent before, then frees them and `garbage` there: freeing thousands of
+    /// small arrays costs the compiler's loop time it can spend on the next intents.
+    func insert(_ paths: [Path], releasing garbage: some Sendable) {
+        queue.async { [self] in
+            builder.withLock { builder in
+                for path in paths {
+                    var terminal = path.terminal
+                    terminal.captureLayout = builder.layout(path.captureNames[...])
+                    builder.insert(path.steps[...], terminal: terminal)
+                }
+            }
+            withExtendedLifetime(garbage) {}
+        }
+    }
+
+    /// Builds the trie once every batch sent before is inserted.
+    func startBuilding(concepts: ConceptTable) {
+        queue.async { [self] in
+            let trie = builder.withLock { $0.build(concepts: concepts) }
+            built.withLock { $0 = trie }
+        }
+    }
+
+    /// The trie, waiting for ``startBuilding(concepts:)`` to finish.
+    func trie() -> PatternTrie {
+        queue.sync {}
+        return built.withLock { $0! }
+    }
+}
+
 /// The patterns of the intents parsed in chunks, in order: on another thread ahead of the compiler's main loop
-/// (``parseAhead()``), and by the loop itself (``patterns(ofChunk:)``) for any chunk that thread has not started,
+/// (``parseAhead()``), and by the loop itself (``parsed(chunk:)``) for any chunk that thread has not started,
 /// so the loop never depends on the other thread running at all.
 final class PatternParsing: Sendable {
     static let chunkSize = 256
-    typealias Parsed = [Result<Pattern, Pattern.SyntaxError>]
+
+    /// One intent's patterns, parsed.
+    struct Intent: Sendable {
+        var patterns: [Result<Pattern, Pattern.SyntaxError>]
+    }
+
+    /// The intents of one chunk.
+    typealias Parsed = [Intent]
 
     private enum State: Sendable {
         case waiting
         case parsing
-        case parsed([Parsed])
+        case parsed(Parsed)
     }
 
     private let intents: [IntentDefinition]
@@ -566,8 +716,8 @@ final class PatternParsing: Sendable {
         }
     }
 
-    /// The parsed patterns of each intent of the chunk, parsing them here unless the other thread has started.
-    func patterns(ofChunk chunk: Int) -> [Parsed] {
+    /// The intents of the chunk parsed, parsing them here unless the other thread has started.
+    func parsed(chunk: Int) -> Parsed {
         if claim(chunk) { return parse(chunk) }
         finished[chunk].wait()
         return states.withLock { states in
@@ -586,29 +736,49 @@ final class PatternParsing: Sendable {
         }
     }
 
-    private func parse(_ chunk: Int) -> [Parsed] {
+    private func parse(_ chunk: Int) -> Parsed {
         let range = (chunk * Self.chunkSize)..<min((chunk + 1) * Self.chunkSize, intents.count)
         return intents[range].map { definition in
-            definition.patterns.map { pattern in
-                Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
-            }
+            Intent(
+                patterns: definition.patterns.map { pattern in
+                    Result { () throws(Pattern.SyntaxError) in try Pattern.parse(pattern.value) }
+                })
         }
     }
 }
 
 extension PathDraft {
-    func joined(with tail: PathDraft) -> PathDraft {
-        var result = self
+    /// This path followed by `tail`, with room for `capacity` steps.
+    func joined(with tail: PathDraft, capacity: Int) -> PathDraft {
+        var result = PathDraft(capacity: Swift.max(capacity, steps.count + tail.steps.count))
+        result.steps += steps
         result.steps += tail.steps
-        result.literalWords += tail.literalWords
-        result.typedElements += tail.typedElements
+        result.literalWords = literalWords + tail.literalWords
+        result.typedElements = typedElements + tail.typedElements
+        result.captureNames = captureNames
         // Wildcards inside a group continue the numbering of the head.
         result.captureNames += tail.captureNames.map { name in
             if let number = Int(name), number <= tail.wildcards { return String(number + Int(wildcards)) }
             return name
         }
-        result.wildcards += tail.wildcards
+        result.wildcards = wildcards + tail.wildcards
+        result.literalTerms += literalTerms
         result.literalTerms += tail.literalTerms
+        return result
+    }
+
+    /// This path followed by literal words (their terms), with room for `capacity` steps: what
+    /// ``joined(with:capacity:)`` gives for a tail of plain words.
+    func appending(_ terms: [Int32], capacity: Int) -> PathDraft {
+        var result = PathDraft(capacity: Swift.max(capacity, steps.count + terms.count))
+        result.steps += steps
+        for term in terms { result.steps.append(.term(term)) }
+        result.literalWords = literalWords + Int32(terms.count)
+        result.typedElements = typedElements
+        result.wildcards = wildcards
+        result.captureNames = captureNames
+        result.literalTerms += literalTerms
+        result.literalTerms += terms
         return result
     }
 }

@@ -9,8 +9,9 @@
 /// let pattern = try Pattern.parse("[how] [can|do] i (renew|extend) [my] passport *")
 /// ```
 public struct Pattern: Sendable, Hashable {
-    /// One element of a pattern.
-    public indirect enum Element: Sendable, Hashable {
+    /// One element of a pattern. Not `indirect`: a group's alternatives live in arrays already, and a boxed
+    /// case would cost an allocation for every word of every pattern.
+    public enum Element: Sendable, Hashable {
         /// Literal text (one or more words after normalisation).
         case word(String)
         /// `*`: one or more words.
@@ -72,9 +73,13 @@ extension Pattern.Element {
 struct PatternParser {
     private let chars: [UInt8]
     private var position = 0
+    /// The words of the run of plain words being read, joined by single spaces. One buffer serves every
+    /// level: a run is always flushed before a group opens or a sequence ends.
+    private var words: [UInt8] = []
 
     init(_ chars: [UInt8]) {
         self.chars = chars
+        words.reserveCapacity(chars.count)
     }
 
     typealias SyntaxError = Pattern.SyntaxError
@@ -86,8 +91,6 @@ struct PatternParser {
     /// Parses elements up to `terminator` (`)` or `]`) or the end, stopping before `|`.
     mutating func parseSequence(until terminator: UInt8?) throws(SyntaxError) -> [Pattern.Element] {
         var elements: [Pattern.Element] = []
-        // The words of a run of plain words, joined by single spaces.
-        var words: [UInt8] = []
         func flushWords() {
             if !words.isEmpty {
                 elements.append(.word(String(decoding: words, as: UTF8.self)))
@@ -135,10 +138,11 @@ struct PatternParser {
             case UInt8(ascii: "}"):
                 throw SyntaxError(offset: position, message: "'}' without a matching '{'")
             default:
-                let start = position
-                while position < chars.count, !Self.isSyntax(chars[position]) { position += 1 }
                 if !words.isEmpty { words.append(UInt8(ascii: " ")) }
-                words += chars[start..<position]
+                while position < chars.count, !Self.isSyntax(chars[position]) {
+                    words.append(chars[position])
+                    position += 1
+                }
             }
         }
         if let terminator {

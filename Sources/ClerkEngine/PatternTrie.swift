@@ -169,6 +169,8 @@ struct PatternTrieBuilder {
     private var nodeTerminals: [(node: Int32, terminal: PatternTrie.Terminal)] = []
     private var layouts: [[String]] = []
     private var layoutIndex: [[String]: Int32] = [:]
+    /// The layout returned last, and the one before it.
+    private var recentLayouts: (Int32, Int32) = (-1, -1)
 
     /// - Parameter expectedEdges: about how many edges the trie will have, so its table rarely has to grow.
     init(expectedEdges: Int = 0) {
@@ -182,14 +184,24 @@ struct PatternTrieBuilder {
 
     /// The shared index of a list of capture names.
     mutating func layout(_ names: ArraySlice<String>) -> Int32 {
-        // Consecutive paths nearly always share a layout: compare with the last one before hashing (layouts are
-        // distinct, so an equal last one is the one).
-        if let last = layouts.indices.last, layouts[last].elementsEqual(names) { return Int32(last) }
+        // Consecutive paths nearly always share one of a few layouts (none, `{1}`, …): compare with the two
+        // returned last before hashing (layouts are distinct, so an equal one is the one).
+        let (last, previous) = recentLayouts
+        if last >= 0, layouts[Int(last)].elementsEqual(names) { return last }
+        if previous >= 0, layouts[Int(previous)].elementsEqual(names) {
+            recentLayouts = (previous, last)
+            return previous
+        }
         let key = Array(names)
-        if let index = layoutIndex[key] { return index }
-        let index = Int32(layouts.count)
-        layouts.append(key)
-        layoutIndex[key] = index
+        let index: Int32
+        if let known = layoutIndex[key] {
+            index = known
+        } else {
+            index = Int32(layouts.count)
+            layouts.append(key)
+            layoutIndex[key] = index
+        }
+        recentLayouts = (index, last)
         return index
     }
 
@@ -251,16 +263,21 @@ struct PatternTrieBuilder {
         for node in 0..<count where parentCounts[node + 1] - parentCounts[node] > 1 {
             literal[parentCounts[node]..<parentCounts[node + 1]].sort { $0.edge.term < $1.edge.term }
         }
-        let literalOffsets = Self.offsets(literal.map(\.parent), count: count)
+        // Grouped by parent, so the group starts are the running counts.
+        let literalOffsets = parentCounts
         let concept = conceptChildren.sorted { ($0.node, $0.concept) < ($1.node, $1.concept) }
         let conceptOffsets = Self.offsets(concept.map(\.node), count: count)
         let slot = slotChildren.enumerated().sorted { ($0.element.node, $0.offset) < ($1.element.node, $1.offset) }
             .map(\.element)
         let slotOffsets = Self.offsets(slot.map(\.node), count: count)
-        let terminalOrder = nodeTerminals.indices.sorted {
-            (nodeTerminals[$0].node, $0) < (nodeTerminals[$1].node, $1)
+        // Terminals by node, in insertion order within a node (a counting sort).
+        let terminalOffsets = Self.offsets(nodeTerminals.map(\.node), count: count)
+        var terminalOrder = [Int](repeating: 0, count: nodeTerminals.count)
+        var terminalFill = terminalOffsets
+        for (index, entry) in nodeTerminals.enumerated() {
+            terminalOrder[terminalFill[Int(entry.node)]] = index
+            terminalFill[Int(entry.node)] += 1
         }
-        let terminalOffsets = Self.offsets(terminalOrder.map { nodeTerminals[$0].node }, count: count)
 
         // Fewest words to a terminal, bottom-up: a child always has a larger builder id than its parent.
         let unreachable = Int32.max / 2
@@ -382,9 +399,9 @@ struct PatternTrieBuilder {
     }
 
     /// Start offsets (count + 1 entries) of each node's group in a list sorted by node.
-    private static func offsets(_ sortedNodes: [Int32], count: Int) -> [Int] {
+    private static func offsets(_ nodes: [Int32], count: Int) -> [Int] {
         var offsets = [Int](repeating: 0, count: count + 1)
-        for node in sortedNodes { offsets[Int(node) + 1] += 1 }
+        for node in nodes { offsets[Int(node) + 1] += 1 }
         for index in 0..<count { offsets[index + 1] += offsets[index] }
         return offsets
     }

@@ -151,6 +151,25 @@ func badPatternSyntaxPointsAtTheColumnInsideTheQuotedPattern(_ pattern: String, 
         ])
 }
 
+@Test func duplicateIntentIdAfterHundredsOfIntentsIsTheOnlyNewProblemReported() {
+    // 256 intents in one file, the second with a broken pattern; the next file starts by repeating the first id.
+    // Each problem is reported once, at its own line: the intents after the duplicate are read with their own
+    // patterns.
+    func yaml(_ numbers: Range<Int>) -> String {
+        numbers.map { n in
+            let id = n == 256 ? "intent-0" : "intent-\(n)"
+            let pattern = n == 1 ? "renew (passport" : "topic \(n)"
+            return "- id: \(id)\n  patterns: [\"\(pattern)\"]\n  reply: \"ok\""
+        }.joined(separator: "\n")
+    }
+    let first = ContentLoader.parseIntents(yaml: yaml(0..<256), file: "intents/a.yaml")
+    let second = ContentLoader.parseIntents(yaml: yaml(256..<300), file: "intents/b.yaml")
+    #expect(first.problems.isEmpty && second.problems.isEmpty)
+    let (brain, problems) = Brain.compile(BrainSource(intents: first.intents + second.intents))
+    #expect(brain == nil)
+    #expect(problems.map(\.location) == [at(5, 30, "intents/a.yaml"), at(1, 7, "intents/b.yaml")], "\(problems)")
+}
+
 @Test func everyErrorIsReportedAtOnceInFileOrder() {
     let (brain, problems) = compileProblems(
         """
