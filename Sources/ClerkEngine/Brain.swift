@@ -122,8 +122,6 @@ public struct Brain: Sendable {
     let intentService: [Int32]
     /// Per intent: what decides whether a pattern of it may answer, in one record.
     let intentGates: [IntentGate]
-    /// Which terms the trie's wide nodes have edges for.
-    let wideNodes: WideNodeFilter
     /// Terms of the yes and no answers to a handover question.
     let yesPhrases: [[Int32]]
     let noPhrases: [[Int32]]

@@ -468,7 +468,6 @@ struct BrainCompiler {
             intentService: intents.map(\.serviceIndex),
             intentGates: Brain.IntentGate.list(
                 requires: intentRequires, services: intents.map(\.serviceIndex), urgent: intents.map(\.safeguarding)),
-            wideNodes: WideNodeFilter(trie),
             yesPhrases: yesPhrases, noPhrases: noPhrases,
             clarifyMessage: Self.split(source.settings.clarifyMessage), settings: source.settings,
             statistics: statistics)

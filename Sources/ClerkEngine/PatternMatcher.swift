@@ -15,8 +15,8 @@ extension PatternTrie {
     /// priority); then the pattern written first.
     /// An intent with a fixed service (`intentService` ≥ 0) is eligible only when `active` is empty or holds it.
     func match(
-        _ utterance: Utterance, gates: [Brain.IntentGate], wideNodes: WideNodeFilter, contextMask: UInt64,
-        active: [Int32], scratch: Scratch, trace: Trace?
+        _ utterance: Utterance, gates: [Brain.IntentGate], contextMask: UInt64, active: [Int32], scratch: Scratch,
+        trace: Trace?
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
@@ -29,8 +29,7 @@ extension PatternTrie {
                         active.withUnsafeBufferPointer { active -> PatternMatch? in
                             var search = Search(
                                 trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
-                                gates: gates, wideNodes: wideNodes, contextMask: contextMask, active: active,
-                                scratch: scratch, trace: trace)
+                                gates: gates, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
                             search.visit(0, 0)
                             guard search.best >= 0 else { return nil }
                             return PatternMatch(
@@ -54,7 +53,6 @@ private struct Search {
     let terms: UnsafeBufferPointer<Int32>
     unowned(unsafe) let utterance: Utterance
     let gates: UnsafeBufferPointer<Brain.IntentGate>
-    let wideNodes: WideNodeFilter
     let contextMask: UInt64
     let active: UnsafeBufferPointer<Int32>
     unowned(unsafe) let scratch: Scratch
@@ -74,11 +72,10 @@ private struct Search {
     init(
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
         terminals: UnsafeBufferPointer<PatternTrie.Terminal>, terms: UnsafeBufferPointer<Int32>,
-        utterance: Utterance, gates: UnsafeBufferPointer<Brain.IntentGate>, wideNodes: WideNodeFilter,
-        contextMask: UInt64, active: UnsafeBufferPointer<Int32>, scratch: Scratch, trace: Trace?
+        utterance: Utterance, gates: UnsafeBufferPointer<Brain.IntentGate>, contextMask: UInt64,
+        active: UnsafeBufferPointer<Int32>, scratch: Scratch, trace: Trace?
     ) {
         self.gates = gates
-        self.wideNodes = wideNodes
         self.active = active
         self.trie = trie
         self.arena = arena
@@ -117,7 +114,7 @@ private struct Search {
         }
         let literalCount = Int(counts & PatternTrie.Header.countMask)
         let term = terms[position]
-        if term >= 0 && literalCount > 0 && mayHaveEdge(at, literalCount, term) {
+        if term >= 0 && literalCount > 0 {
             let child = literalChild(at + PatternTrie.Header.size, literalCount, term)
             if child >= 0 { visit(child, position + 1) }
         }
@@ -199,15 +196,7 @@ private struct Search {
         if arena[at + PatternTrie.Header.extra] >= 0 || arena[at + PatternTrie.Header.wildcard] >= 0 { return true }
         let literalCount = Int(counts & PatternTrie.Header.countMask)
         let term = terms[position]
-        return term >= 0 && literalCount > 0 && mayHaveEdge(at, literalCount, term)
-            && literalChild(at + PatternTrie.Header.size, literalCount, term) >= 0
-    }
-
-    /// False when the node at `at`, with `literalCount` literal edges, surely has none for `term` (≥ 0): a wide
-    /// node's bit set answers without searching its edges.
-    @inline(__always)
-    private func mayHaveEdge(_ at: Int, _ literalCount: Int, _ term: Int32) -> Bool {
-        literalCount < WideNodeFilter.minimumEdges || wideNodes.mayHaveEdge(at, term)
+        return term >= 0 && literalCount > 0 && literalChild(at + PatternTrie.Header.size, literalCount, term) >= 0
     }
 
     private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {

@@ -165,8 +165,8 @@ extension Brain {
     ) -> (Int32, Captures)? {
         guard
             let match = trie.match(
-                utterance, gates: intentGates, wideNodes: wideNodes, contextMask: contextMask, active: active,
-                scratch: scratch, trace: trace)
+                utterance, gates: intentGates, contextMask: contextMask, active: active, scratch: scratch,
+                trace: trace)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
         // Token ranges become byte ranges of the message.

@@ -21,15 +21,13 @@ extension Brain {
                 lexicon.analyze($0, scratch: scratch, trace: nil)
                 recognizeEntities(scratch.utterance)
                 _ = trie.match(
-                    scratch.utterance, gates: intentGates, wideNodes: wideNodes, contextMask: 0, active: [],
-                    scratch: scratch, trace: nil)
+                    scratch.utterance, gates: intentGates, contextMask: 0, active: [], scratch: scratch, trace: nil)
             }
             measure("+ examples") {
                 lexicon.analyze($0, scratch: scratch, trace: nil)
                 recognizeEntities(scratch.utterance)
                 _ = trie.match(
-                    scratch.utterance, gates: intentGates, wideNodes: wideNodes, contextMask: 0, active: [],
-                    scratch: scratch, trace: nil)
+                    scratch.utterance, gates: intentGates, contextMask: 0, active: [], scratch: scratch, trace: nil)
                 scorer.score(scratch.utterance, floor: Float(settings.clarifyThreshold), scratch: scratch)
             }
             let state = ConversationState()
