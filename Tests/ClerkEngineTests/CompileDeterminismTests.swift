@@ -35,7 +35,9 @@ private func tables(_ brain: Brain) -> [String] {
         "\(trie.conceptEdges.map { [$0.concept, $0.child] })", "\(trie.slotEdges.map { "\($0.type) \($0.child)" })",
         "\((0..<lexicon.surfaces.count).map { lexicon.surfaces.key(Int32($0)) })", "\(lexicon.surfaceTerm)",
         "\((0..<lexicon.terms.count).map { lexicon.terms.key(Int32($0)) })",
-        "\(brain.scorer.documentTerms)", "\(brain.scorer.documentIntent)", "\(brain.scorer.postings)",
+        "\(brain.scorer.documentTerms)",
+        "\(brain.scorer.documentInfo.map { "\($0.termStart) \($0.termEnd) \($0.mass) \($0.intent) \($0.isExample)" })",
+        "\(brain.scorer.postings)", "\(brain.scorer.postingMasses)",
         "\(brain.scorer.weights)", "\(brain.patterns.map(\.text))",
     ]
 }
