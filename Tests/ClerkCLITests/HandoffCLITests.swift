@@ -285,8 +285,8 @@ struct HandoffCLITests {
         #expect(reloaded, "the edited reply never arrived")
         // The goal is one second; `clerk bench reload` shows it in BENCHMARKS.md (saved to swapped ~0.3 s in a
         // release build). This debug build runs beside every other suite on two cores, where it has taken up to
-        // 2.3 s, so the test allows three: it checks that the edit arrives, the benchmark how fast.
-        #expect(delay < .seconds(3), "the new content took \(delay)")
+        // 3.5 s, so the test allows five: it checks that the edit arrives, the benchmark how fast.
+        #expect(delay < .seconds(5), "the new content took \(delay)")
 
         // A broken edit: the old content keeps serving and the error is logged with its place.
         try "- id: broken\n  patterns: [\"~nothing\"]\n  reply: x\n".write(
