@@ -55,7 +55,7 @@ private func tables(_ brain: Brain) -> [String] {
 @Test(
     arguments: [
         ("how can i renew my passport number 3 today", "intent-3", ["1": "today"]),
-        ("do i extend passport number 650 before May", "intent-650", ["1": "before May"]),
+        ("do i extend passport number 450 before May", "intent-450", ["1": "before May"]),
         (
             "I have lost the id card near 12345 case 299", "intent-299",
             ["1": "I have", "document": "id card", "p": "12345"]
@@ -64,7 +64,7 @@ private func tables(_ brain: Brain) -> [String] {
             "make the next appointment on Friday for case 512 please", "intent-512",
             ["d": "Friday", "1": "please"]
         ),
-        ("tell me about fees please topic 699", "intent-699", ["1": "fees"]),
+        ("tell me about fees please topic 519", "intent-519", ["1": "fees"]),
         ("explain fees topic 0", "intent-0", ["1": "fees"]),
     ])
 func everyIntentOfALargeBrainAnswersItsOwnPatterns(
