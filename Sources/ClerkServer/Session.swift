@@ -15,8 +15,8 @@ final class Session: Sendable {
     let id: String
     let tokenHash: String
     unowned let owner: Conversations
-    /// The owner's brains, turn log and clock, held here so that a turn reaches them without `owner`'s unowned
-    /// reference (which costs an atomic retain and release per use).
+    /// The owner's brains, turn log and clock, held here so that the session reaches them without `owner`'s
+    /// unowned reference (which costs an atomic retain and release per use).
     private let brains: BrainStore
     private let writer: BatchWriter
     private let clock: @Sendable () -> Date
@@ -198,7 +198,7 @@ final class Session: Sendable {
     // MARK: Turns
 
     func handle(_ text: String, explain: Bool) async throws -> (BotReply, Explanation?) {
-        let now = owner.clock()
+        let now = clock()
         let masked = Redaction.mask(text)
         let held: TicketReference? = try state.withLock { state in
             guard !state.ended else { throw ConversationError.ended(id) }
@@ -266,7 +266,7 @@ final class Session: Sendable {
             }
         }
 
-        let served = owner.brains.served
+        let served = brains.served
         let (turn, explanation, begun) = state.withLock { state in
             state.lastAnswered = (text, state.engine)
             let turn: Turn
@@ -322,8 +322,8 @@ final class Session: Sendable {
     }
 
     func requestPerson() async throws -> BotReply {
-        let now = owner.clock()
-        let handoffMessage = owner.brains.served.brain.settings.handoffMessage
+        let now = clock()
+        let handoffMessage = brains.served.brain.settings.handoffMessage
         var result = try state.withLock { state in
             guard !state.ended else { throw ConversationError.ended(id) }
             state.lastActivity = now
@@ -339,11 +339,11 @@ final class Session: Sendable {
     /// How the last message the assistant answered was understood.
     func explainLast() -> Explanation? {
         guard let lastAnswered = state.withLock({ $0.lastAnswered }) else { return nil }
-        return owner.brains.served.brain.explain(lastAnswered.text, in: lastAnswered.state).1
+        return brains.served.brain.explain(lastAnswered.text, in: lastAnswered.state).1
     }
 
     func feedback(turn: String?, helpful: Bool, comment: String?) {
-        let now = owner.clock()
+        let now = clock()
         let intent = state.withLock { state in turn.flatMap(state.intent(ofTurn:)) ?? state.engine.lastIntent }
         log(
             comment.map(Redaction.mask) ?? "", outcome: helpful ? "feedback_helpful" : "feedback_not_helpful",
@@ -377,9 +377,9 @@ final class Session: Sendable {
             return
         }
         let priority: TicketPriority = reason == .safeguarding ? .urgent : .normal
-        let now = owner.clock()
+        let now = clock()
         let due = owner.officeHours?.replyBy(priority: priority, from: now)
-        let handoffMessage = owner.brains.served.brain.settings.handoffMessage
+        let handoffMessage = brains.served.brain.settings.handoffMessage
         let newTicket = state.withLock { state in
             NewTicket(
                 conversationID: id, service: state.engine.currentService,
