@@ -106,7 +106,6 @@ public struct Brain: Sendable {
     let scorer: Scorer
     let intents: [Intent]
     let intentIndex: [String: Int32]
-    let intentRequires: [UInt64]
     let flagBits: [String: UInt64]
     let patterns: [PatternInfo]
     let services: [Service]
@@ -118,8 +117,6 @@ public struct Brain: Sendable {
     let variantNames: [String]
     /// The term that stands for any named service in the scorer's view of a message.
     let serviceTerm: Int32
-    /// Per intent: its fixed service's index, or -1.
-    let intentService: [Int32]
     /// Per intent: what decides whether a pattern of it may answer, in one record.
     let intentGates: [IntentGate]
     /// Terms of the yes and no answers to a handover question.

@@ -462,10 +462,9 @@ struct BrainCompiler {
             documents: scorer.documentCount, vocabulary: lexicon.surfaces.count, terms: lexicon.terms.count)
         return Brain(
             lexicon: builtLexicon, trie: trie, scorer: scorer, intents: intents, intentIndex: intentIndex,
-            intentRequires: intentRequires, flagBits: flagBits, patterns: patterns, services: services,
+            flagBits: flagBits, patterns: patterns, services: services,
             serviceIndex: serviceIndex, serviceGroups: serviceGroups, servicePhrases: servicePhrases,
             variantPhrases: PhraseTable(variantPhraseList), variantNames: variantNames, serviceTerm: serviceTerm,
-            intentService: intents.map(\.serviceIndex),
             intentGates: Brain.IntentGate.list(
                 requires: intentRequires, services: intents.map(\.serviceIndex), urgent: intents.map(\.safeguarding)),
             yesPhrases: yesPhrases, noPhrases: noPhrases,

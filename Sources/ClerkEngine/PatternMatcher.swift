@@ -13,7 +13,7 @@ extension PatternTrie {
     /// beats one that does not; then
     /// ``Specificity`` (more literal words, then more concept/typed elements, then fewer wildcards, then higher
     /// priority); then the pattern written first.
-    /// An intent with a fixed service (`intentService` ≥ 0) is eligible only when `active` is empty or holds it.
+    /// An intent with a fixed service (its gate's `service` ≥ 0) is eligible only when `active` is empty or holds it.
     func match(
         _ utterance: Utterance, gates: [Brain.IntentGate], contextMask: UInt64, active: [Int32], scratch: Scratch,
         trace: Trace?

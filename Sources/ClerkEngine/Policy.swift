@@ -651,15 +651,13 @@ extension Brain {
             let name = "'\(intents[Int(terminal.intent)].id)' (pattern \"\(pattern.text)\")"
             let why: String
             let w = won.specificity
-            if !eligible && intentService[Int(terminal.intent)] >= 0
-                && intentRequires[Int(terminal.intent)] == 0
-            {
+            let gate = intentGates[Int(terminal.intent)]
+            if !eligible && gate.service >= 0 && gate.requires == 0 {
                 why =
-                    "belongs to service '\(services[Int(intentService[Int(terminal.intent)])].id)', "
-                    + "and the conversation is about another"
+                    "belongs to service '\(services[Int(gate.service)].id)', and the conversation is about another"
             } else if !eligible {
                 why = "needs context \(intents[Int(terminal.intent)].requires) that the conversation does not have"
-            } else if intentRequires[Int(won.intent)] != 0 && intentRequires[Int(terminal.intent)] == 0 {
+            } else if intentGates[Int(won.intent)].requires != 0 && gate.requires == 0 {
                 why = "the winner follows up on the conversation's context"
             } else if s.literalWords != w.literalWords {
                 why = "fewer literal words (\(s.literalWords) < \(w.literalWords))"
