@@ -12,7 +12,8 @@ final class Lexicon: Sendable {
     /// Term key (stem, or the folded text of a protected token) → term id.
     let terms: ByteTable
     let spelling: SpellingIndex
-    /// Words never corrected, from `protected_words` in the settings.
+    /// Words never corrected, nor read as another word where the words around them would fit it:
+    /// `protected_words` from the settings and everyday words (``CommonWords``: "car" is not a typo of "card").
     let protectedWords: ByteTable
     let substitutions: SubstitutionTrie
     /// Bit (first byte × 256 + second byte) set for every term's first two bytes. A word whose first two
@@ -54,6 +55,14 @@ final class Lexicon: Sendable {
         case corrected(surface: Int32, distance: Int)
         case unknown
         case protected(TokenKind)
+
+        /// Whether the word was not found as written and not by its stem: it may be misspelt.
+        var isGuess: Bool {
+            switch self {
+            case .corrected, .unknown: true
+            case .known, .stem, .protected: false
+            }
+        }
     }
 
     /// Tokenises `message` and maps it onto the vocabulary, into `scratch.utterance`.
@@ -72,15 +81,19 @@ final class Lexicon: Sendable {
             var mayRewrite = false
             for span in spans {
                 let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
-                let (surface, term, reading) = read(bytes, hash: span.hash, kind: span.kind, scratch)
+                let (surface, term, reading, guessed) = read(bytes, hash: span.hash, kind: span.kind, scratch)
                 utterance.append(
                     term: term, surface: surface, kind: span.kind, text: bytes,
-                    original: (span.originalStart, span.originalEnd))
+                    original: (span.originalStart, span.originalEnd), guessed: guessed)
                 if surface >= 0 && startsSubstitution[Int(surface)] { mayRewrite = true }
                 trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, describe(reading))
             }
             if mayRewrite {
-                for item in utterance.items.buffer { scratch.preSurfaces.append(item.surface) }
+                scratch.preGuessed.removeAll(keepingCapacity: true)
+                for item in utterance.items.buffer {
+                    scratch.preSurfaces.append(item.surface)
+                    scratch.preGuessed.append(item.guessed)
+                }
                 scratch.preTerms.append(contentsOf: utterance.terms)
                 applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
             }
@@ -111,19 +124,21 @@ final class Lexicon: Sendable {
     private func read(
         _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64 = 0, kind: TokenKind, _ scratch: Scratch
     )
-        -> (Int32, Int32, Reading)
+        -> (Int32, Int32, Reading, guessed: Bool)
     {
         if let surface = surfaces.index(of: bytes, hash: hash != 0 ? hash : ByteTable.hash(bytes)) {
-            return (surface, surfaceTerm[Int(surface)], kind.isProtected ? .protected(kind) : .known)
+            return (surface, surfaceTerm[Int(surface)], kind.isProtected ? .protected(kind) : .known, false)
         }
         if kind.isProtected {
-            return (-1, terms.index(of: bytes) ?? -1, .protected(kind))
+            return (-1, terms.index(of: bytes) ?? -1, .protected(kind), false)
         }
         let key = hash != 0 ? hash : ByteTable.hash(bytes)
-        if let remembered = scratch.readings.reading(of: bytes, hash: key) { return remembered }
+        if let remembered = scratch.readings.reading(of: bytes, hash: key) {
+            return (remembered.0, remembered.1, remembered.2, remembered.2.isGuess)
+        }
         let result = readUnknown(bytes, kind: kind, scratch)
         scratch.readings.remember(bytes, hash: key, result)
-        return result
+        return (result.0, result.1, result.2, result.2.isGuess)
     }
 
     /// Reads a word the vocabulary does not hold: without its apostrophes, by its stem, or corrected.
@@ -138,7 +153,7 @@ final class Lexicon: Sendable {
             if let result = variant.withUnsafeBufferPointer({ v -> (Int32, Int32, Reading)? in
                 guard !v.isEmpty else { return nil }
                 let reading = read(v, kind: kind, scratch)
-                return reading.1 >= 0 ? reading : nil
+                return reading.1 >= 0 ? (reading.0, reading.1, reading.2) : nil
             }) {
                 return result
             }
@@ -173,6 +188,55 @@ final class Lexicon: Sendable {
         return result
     }
 
+    /// Alternatives that a word may stand for when it is misspelt: the vocabulary words one edit away
+    /// (``SpellingIndex/candidates(_:limit:into:)``) of every word of `utterance` that the vocabulary does not
+    /// hold as written (unknown, or corrected on its own). Known words, stems, numbers, protected tokens, words
+    /// with digits, `protected_words` and everyday words get none. Fills `scratch.alternativeStarts` and `alternativeTerms`; false when no word
+    /// has any.
+    func alternatives(for utterance: Utterance, scratch: Scratch) -> Bool {
+        scratch.alternativeStarts.removeAll(keepingCapacity: true)
+        scratch.alternativeTerms.removeAll(keepingCapacity: true)
+        scratch.alternativeStarts.append(0)
+        for index in 0..<utterance.count {
+            if utterance.items[index].guessed {
+                utterance.withText(index) { text in
+                    let hash = ByteTable.hash(text)
+                    if let known = scratch.readings.alternatives(of: text, hash: hash) {
+                        scratch.alternativeTerms.append(contentsOf: known)
+                        return
+                    }
+                    let first = scratch.alternativeTerms.count
+                    if protectedWords.index(of: text) == nil, !text.contains(where: { $0 &- 0x30 < 10 }) {
+                        spelling.candidates(text, limit: Self.maxAlternatives, into: &scratch.candidateWords)
+                        for word in scratch.candidateWords {
+                            let candidate = surfaceTerm[Int(word)]
+                            if candidate >= 0 && !scratch.alternativeTerms[first...].contains(candidate) {
+                                scratch.alternativeTerms.append(candidate)
+                            }
+                        }
+                    }
+                    scratch.alternativeTerms.withUnsafeBufferPointer {
+                        scratch.readings.rememberAlternatives(
+                            of: text, hash: hash, UnsafeBufferPointer(rebasing: $0[first...]))
+                    }
+                }
+            }
+            scratch.alternativeStarts.append(Int32(scratch.alternativeTerms.count))
+        }
+        return !scratch.alternativeTerms.isEmpty
+    }
+
+    /// The vocabulary word behind alternative `term` of word `index` (for explanations): the closest word one
+    /// edit away that has this term, or the term itself.
+    func alternativeWord(_ utterance: Utterance, _ index: Int, _ term: Int32) -> String {
+        var words: [Int32] = []
+        utterance.withText(index) { spelling.candidates($0, limit: .max, into: &words) }
+        return words.first { surfaceTerm[Int($0)] == term }.map { surfaces.key($0) } ?? terms.key(term)
+    }
+
+    /// Alternatives kept per word, the most frequent vocabulary words first.
+    static let maxAlternatives = 8
+
     /// Rewrites the pre-substitution tokens into `scratch.utterance`, replacing the longest matching
     /// substitution source at each position.
     private func applySubstitutions(
@@ -206,7 +270,7 @@ final class Lexicon: Sendable {
             utterance.append(
                 term: scratch.preTerms[index], surface: pre[index], kind: span.kind,
                 text: UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)]),
-                original: (span.originalStart, span.originalEnd))
+                original: (span.originalStart, span.originalEnd), guessed: scratch.preGuessed[index])
             index += 1
         }
     }
@@ -263,16 +327,51 @@ final class ReadingMemo {
 
     private let entries = UnsafeMutablePointer<Entry>.allocate(capacity: slotCount)
     private let words = UnsafeMutablePointer<UInt8>.allocate(capacity: slotCount * maxLength)
+    /// Per slot: the word's alternatives (``Lexicon/alternatives(for:scratch:)``), worked out only when a
+    /// message needs them; the count is -1 until then. Apart from the entries, which every unknown word reads.
+    private let alternativeTerms = UnsafeMutablePointer<Int32>.allocate(capacity: slotCount * Lexicon.maxAlternatives)
+    private let alternativeCounts = UnsafeMutablePointer<Int8>.allocate(capacity: slotCount)
 
     init() {
         entries.initialize(repeating: Entry(), count: Self.slotCount)
         words.initialize(repeating: 0, count: Self.slotCount * Self.maxLength)
+        alternativeTerms.initialize(repeating: -1, count: Self.slotCount * Lexicon.maxAlternatives)
+        alternativeCounts.initialize(repeating: -1, count: Self.slotCount)
     }
 
     deinit {
         entries.deinitialize(count: Self.slotCount)
         entries.deallocate()
         words.deallocate()
+        alternativeTerms.deallocate()
+        alternativeCounts.deallocate()
+    }
+
+    /// Whether slot `index` holds `bytes`.
+    @inline(__always)
+    private func holds(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> Bool {
+        let entry = entries[index]
+        guard entry.hash == hash, Int(entry.length) == bytes.count else { return false }
+        let word = words + index * Self.maxLength
+        for k in 0..<bytes.count where word[k] != bytes[k] { return false }
+        return true
+    }
+
+    /// The remembered alternatives of `bytes`, if they were worked out since the word was remembered.
+    func alternatives(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UnsafeBufferPointer<Int32>? {
+        let index = slot(hash)
+        guard alternativeCounts[index] >= 0, holds(index, bytes, hash: hash) else { return nil }
+        return UnsafeBufferPointer(
+            start: alternativeTerms + index * Lexicon.maxAlternatives, count: Int(alternativeCounts[index]))
+    }
+
+    /// Remembers the alternatives of `bytes`, when its reading is remembered.
+    func rememberAlternatives(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64, _ terms: UnsafeBufferPointer<Int32>) {
+        let index = slot(hash)
+        guard holds(index, bytes, hash: hash), let source = terms.baseAddress else { return }
+        let count = min(terms.count, Lexicon.maxAlternatives)
+        (alternativeTerms + index * Lexicon.maxAlternatives).update(from: source, count: count)
+        alternativeCounts[index] = Int8(count)
     }
 
     @inline(__always)
@@ -282,10 +381,8 @@ final class ReadingMemo {
     @inline(__always)
     func reading(of bytes: UnsafeBufferPointer<UInt8>, hash: UInt64) -> (Int32, Int32, Lexicon.Reading)? {
         let index = slot(hash)
+        guard holds(index, bytes, hash: hash) else { return nil }
         let entry = entries[index]
-        guard entry.hash == hash, Int(entry.length) == bytes.count else { return nil }
-        let word = words + index * Self.maxLength
-        for k in 0..<bytes.count where word[k] != bytes[k] { return nil }
         return (entry.surface, entry.term, entry.reading)
     }
 
@@ -295,5 +392,6 @@ final class ReadingMemo {
         (words + index * Self.maxLength).update(from: source, count: bytes.count)
         entries[index] = Entry(
             hash: hash, length: Int32(bytes.count), surface: result.0, term: result.1, reading: result.2)
+        alternativeCounts[index] = -1
     }
 }

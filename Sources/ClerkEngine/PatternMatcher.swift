@@ -14,13 +14,19 @@ extension PatternTrie {
     /// ``Specificity`` (more literal words, then more concept/typed elements, then fewer wildcards, then higher
     /// priority); then the pattern written first.
     /// An intent with a fixed service (its gate's `service` ≥ 0) is eligible only when `active` is empty or holds it.
+    ///
+    /// With `alternatives`, a word may also be read as any of the terms listed for its position (see
+    /// ``Alternatives``): a misspelt word is then read as the vocabulary word that makes a pattern match. Such a
+    /// match counts only when every eligible match found is of one intent; otherwise the result is nil and
+    /// `scratch.alternativesAmbiguous` is set.
     func match(
         _ utterance: Utterance, gates: [Brain.IntentGate], contextMask: UInt64, active: [Int32], scratch: Scratch,
-        trace: Trace?
+        trace: Trace?, alternatives: Alternatives? = nil
     ) -> PatternMatch? {
         guard utterance.count > 0 else { return nil }
         scratch.visited.reset()
         scratch.reserveCaptures(utterance.count + 1)
+        scratch.alternativesAmbiguous = false
         // The walk reads these arrays through raw buffers: no reference counting or copies per step.
         return arena.withUnsafeBufferPointer { arena in
             terminals.withUnsafeBufferPointer { terminals in
@@ -30,8 +36,22 @@ extension PatternTrie {
                             var search = Search(
                                 trie: self, arena: arena, terminals: terminals, terms: terms, utterance: utterance,
                                 gates: gates, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
+                            if let alternatives {
+                                search.alternatives = alternatives
+                                search.fuzzy = true
+                            }
                             search.visit(0, 0)
+                            if search.ambiguous {
+                                scratch.alternativesAmbiguous = true
+                                return nil
+                            }
                             guard search.best >= 0 else { return nil }
+                            if search.fuzzy {
+                                scratch.chosenAlternatives.removeAll(keepingCapacity: true)
+                                for k in 0..<search.bestCorrectionCount {
+                                    scratch.chosenAlternatives.append(search.bestCorrections[k])
+                                }
+                            }
                             return PatternMatch(
                                 terminal: search.best,
                                 captures: UnsafeBufferPointer(
@@ -68,6 +88,17 @@ private struct Search {
     /// The best match's captures, copied from the stack into the scratch (no allocation per match).
     let bestCaptures: UnsafeMutablePointer<Range<Int>>
     var bestCaptureCount = 0
+    /// Set for a walk that may read words as their alternatives.
+    var fuzzy = false
+    var alternatives = Alternatives()
+    /// The (position, term) readings taken from `alternatives` along the current path, and the best match's.
+    let correctionStack: UnsafeMutablePointer<(Int32, Int32)>
+    var correctionDepth = 0
+    let bestCorrections: UnsafeMutablePointer<(Int32, Int32)>
+    var bestCorrectionCount = 0
+    /// The intent of the first eligible match, and whether another intent matched too.
+    var firstIntent: Int32 = -1
+    var ambiguous = false
 
     init(
         trie: PatternTrie, arena: UnsafeBufferPointer<Int32>,
@@ -87,7 +118,16 @@ private struct Search {
         self.visited = scratch.visited
         self.captureStack = scratch.captureStack
         self.bestCaptures = scratch.bestCaptures
+        self.correctionStack = scratch.correctionStack
+        self.bestCorrections = scratch.bestCorrections
         self.trace = trace
+    }
+
+    /// Whether the word at `position` may be read as `term` through an alternative reading.
+    @inline(__always)
+    private func hasAlternative(_ position: Int, _ term: Int32) -> Bool {
+        guard fuzzy else { return false }
+        return alternatives.contains(position, term)
     }
 
     mutating func visit(_ node: Int32, _ position: Int) {
@@ -108,8 +148,17 @@ private struct Search {
             let length = Int(counts & PatternTrie.Header.countMask)
             guard length <= count - position else { return }
             let words = at + PatternTrie.Header.size
-            for k in 0..<length where terms[position + k] != arena[words + k] { return }
+            let depth = correctionDepth
+            for k in 0..<length where terms[position + k] != arena[words + k] {
+                guard hasAlternative(position + k, arena[words + k]) else {
+                    correctionDepth = depth
+                    return
+                }
+                correctionStack[correctionDepth] = (Int32(position + k), arena[words + k])
+                correctionDepth += 1
+            }
             visit(Int32(words + length), position + length)
+            correctionDepth = depth
             return
         }
         let literalCount = Int(counts & PatternTrie.Header.countMask)
@@ -117,6 +166,18 @@ private struct Search {
         if term >= 0 && literalCount > 0 {
             let child = literalChild(at + PatternTrie.Header.size, literalCount, term)
             if child >= 0 { visit(child, position + 1) }
+        }
+        if fuzzy && literalCount > 0 {
+            for k in alternatives.range(position) {
+                let alternative = alternatives.terms[k]
+                guard alternative != term else { continue }
+                let child = literalChild(at + PatternTrie.Header.size, literalCount, alternative)
+                guard child >= 0 else { continue }
+                correctionStack[correctionDepth] = (Int32(position), alternative)
+                correctionDepth += 1
+                visit(child, position + 1)
+                correctionDepth -= 1
+            }
         }
         let extra = arena[at + PatternTrie.Header.extra]
         if extra >= 0 {
@@ -192,11 +253,21 @@ private struct Search {
         if position == count { return true }
         let counts = arena[at + PatternTrie.Header.counts]
         if Int(counts >> 24) > count - position { return false }
-        if counts & PatternTrie.Header.chainFlag != 0 { return arena[at + PatternTrie.Header.size] == terms[position] }
+        if counts & PatternTrie.Header.chainFlag != 0 {
+            let first = arena[at + PatternTrie.Header.size]
+            return first == terms[position] || hasAlternative(position, first)
+        }
         if arena[at + PatternTrie.Header.extra] >= 0 || arena[at + PatternTrie.Header.wildcard] >= 0 { return true }
         let literalCount = Int(counts & PatternTrie.Header.countMask)
+        guard literalCount > 0 else { return false }
         let term = terms[position]
-        return term >= 0 && literalCount > 0 && literalChild(at + PatternTrie.Header.size, literalCount, term) >= 0
+        if term >= 0 && literalChild(at + PatternTrie.Header.size, literalCount, term) >= 0 { return true }
+        guard fuzzy else { return false }
+        for k in alternatives.range(position)
+        where literalChild(at + PatternTrie.Header.size, literalCount, alternatives.terms[k]) >= 0 {
+            return true
+        }
+        return false
     }
 
     private mutating func visitCapturing(_ child: Int32, _ start: Int, _ end: Int) {
@@ -215,6 +286,13 @@ private struct Search {
         let eligible = requires & ~contextMask == 0 && (fixed < 0 || active.isEmpty || active.contains(fixed))
         trace?.patternMatch(terminal: index, eligible: eligible)
         guard eligible else { return }
+        if fuzzy {
+            if firstIntent < 0 {
+                firstIntent = terminal.intent
+            } else if terminal.intent != firstIntent {
+                ambiguous = true
+            }
+        }
         let contextBound = requires != 0
         let urgent = gate.urgent
         if best >= 0 {
@@ -236,6 +314,30 @@ private struct Search {
         bestPattern = terminal.pattern
         bestCaptures.initialize(from: captureStack, count: captureDepth)
         bestCaptureCount = captureDepth
+        if fuzzy {
+            bestCorrections.initialize(from: correctionStack, count: correctionDepth)
+            bestCorrectionCount = correctionDepth
+        }
+    }
+}
+
+/// Other readings of a message's words, by position: the vocabulary terms a misspelt word may stand for
+/// (``Lexicon/alternatives(for:scratch:)``). Views of the scratch's storage, valid for one search.
+struct Alternatives {
+    /// `starts[p]..<starts[p + 1]` indexes the terms of position `p`.
+    var starts = UnsafeBufferPointer<Int32>(start: nil, count: 0)
+    var terms = UnsafeBufferPointer<Int32>(start: nil, count: 0)
+
+    @inline(__always)
+    func range(_ position: Int) -> Range<Int> {
+        guard position + 1 < starts.count else { return 0..<0 }
+        return Int(starts[position])..<Int(starts[position + 1])
+    }
+
+    @inline(__always)
+    func contains(_ position: Int, _ term: Int32) -> Bool {
+        for k in range(position) where terms[k] == term { return true }
+        return false
     }
 }
 

@@ -103,6 +103,17 @@ extension Brain {
                 message: message, utterance: utterance, state: state, trace: trace)
         }
 
+        // 2b. The same, reading a misspelt word as the vocabulary word that makes a pattern match ("los" →
+        // lost, "diving" → driving): the words around it confirm the reading, which on its own is a guess.
+        if let (terminal, captures) = correctedPatternMatch(
+            message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
+        {
+            if let trace { explainPatterns(trace, winner: terminal) }
+            return answer(
+                trie.terminals[Int(terminal)].intent, confidence: 1, via: .pattern, captures: captures,
+                message: message, utterance: utterance, state: state, trace: trace)
+        }
+
         // 3. The example scorer, on the message with named services as one shared word.
         let scored = collapseServices(utterance, into: scratch.collapsed)
         scorer.score(scored, floor: Float(settings.clarifyThreshold), scratch: scratch)
@@ -159,14 +170,43 @@ extension Brain {
         return []
     }
 
-    private func patternMatch(
+    /// A pattern match with misspelt words read as their alternatives (``Lexicon/alternatives(for:scratch:)``),
+    /// when all the eligible matches found are of one intent. The readings taken are noted in the explanation.
+    private func correctedPatternMatch(
         _ message: String, _ utterance: Utterance, contextMask: UInt64, active: [Int32], scratch: Scratch,
         trace: Trace?
+    ) -> (Int32, Captures)? {
+        guard lexicon.alternatives(for: utterance, scratch: scratch) else { return nil }
+        let found = scratch.alternativeStarts.withUnsafeBufferPointer { starts in
+            scratch.alternativeTerms.withUnsafeBufferPointer { terms in
+                patternMatch(
+                    message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace,
+                    alternatives: Alternatives(starts: starts, terms: terms))
+            }
+        }
+        if let trace {
+            if let found {
+                for (position, term) in scratch.chosenAlternatives {
+                    trace.note(
+                        "'\(utterance.text(Int(position)))' read as '\(lexicon.alternativeWord(utterance, Int(position), term))', "
+                            + "so that pattern '\(patterns[Int(trie.terminals[Int(found.0)].pattern)].text)' matches "
+                            + "the whole message")
+                }
+            } else if scratch.alternativesAmbiguous {
+                trace.note("misspelt words could be read to match patterns of more than one intent; none is chosen")
+            }
+        }
+        return found
+    }
+
+    private func patternMatch(
+        _ message: String, _ utterance: Utterance, contextMask: UInt64, active: [Int32], scratch: Scratch,
+        trace: Trace?, alternatives: Alternatives? = nil
     ) -> (Int32, Captures)? {
         guard
             let match = trie.match(
                 utterance, gates: intentGates, contextMask: contextMask, active: active, scratch: scratch,
-                trace: trace)
+                trace: trace, alternatives: alternatives)
         else { return nil }
         let terminal = trie.terminals[Int(match.terminal)]
         // Token ranges become byte ranges of the message.

@@ -13,6 +13,7 @@ final class Scratch: @unchecked Sendable {
     let collapsed = Utterance()
     var preSurfaces: [Int32] = []
     var preTerms: [Int32] = []
+    var preGuessed: [Bool] = []
     var stemScratch: [UInt8] = []
     /// Words outside the vocabulary read recently (see ``ReadingMemo``).
     let readings = ReadingMemo()
@@ -23,6 +24,18 @@ final class Scratch: @unchecked Sendable {
     /// The captures of the best match found so far, with room for as many as ``captureStack``.
     private(set) var bestCaptures = UnsafeMutablePointer<Range<Int>>.allocate(capacity: 64)
     private(set) var captureCapacity = 64
+    /// Words read through their alternatives along the search's path, and along the best match's (as many as
+    /// ``captureStack``): (position, term).
+    private(set) var correctionStack = UnsafeMutablePointer<(Int32, Int32)>.allocate(capacity: 64)
+    private(set) var bestCorrections = UnsafeMutablePointer<(Int32, Int32)>.allocate(capacity: 64)
+    /// The alternative readings of the message's words (see ``Alternatives``) and the vocabulary words found.
+    var alternativeStarts: [Int32] = []
+    var alternativeTerms: [Int32] = []
+    var candidateWords: [Int32] = []
+    /// What the last search with alternatives found: the readings its match took, and whether matches of
+    /// several intents made it give up.
+    var chosenAlternatives: [(Int32, Int32)] = []
+    var alternativesAmbiguous = false
     let shared = SparseAccumulator()
     var topDocuments: [(Int32, Float)] = []
     var candidates: [Scorer.Candidate] = []
@@ -33,16 +46,22 @@ final class Scratch: @unchecked Sendable {
     deinit {
         captureStack.deallocate()
         bestCaptures.deallocate()
+        correctionStack.deallocate()
+        bestCorrections.deallocate()
     }
 
-    /// Makes room for `count` open captures.
+    /// Makes room for `count` open captures (and as many corrections).
     func reserveCaptures(_ count: Int) {
         guard count > captureCapacity else { return }
         captureStack.deallocate()
         bestCaptures.deallocate()
+        correctionStack.deallocate()
+        bestCorrections.deallocate()
         captureCapacity = max(count, captureCapacity * 2)
         captureStack = .allocate(capacity: captureCapacity)
         bestCaptures = .allocate(capacity: captureCapacity)
+        correctionStack = .allocate(capacity: captureCapacity)
+        bestCorrections = .allocate(capacity: captureCapacity)
     }
 
     init() {

@@ -10,6 +10,9 @@ final class Utterance {
         /// Vocabulary (surface) id, or -1.
         var surface: Int32
         var kind: TokenKind
+        /// Whether the vocabulary does not hold the word as written (unknown, or corrected on its own): it may
+        /// be misspelt, and have alternatives (``Lexicon/alternatives(for:scratch:)``).
+        var guessed: Bool
         /// Byte range of the folded text in `bytes`.
         var textStart: Int32
         var textEnd: Int32
@@ -61,14 +64,16 @@ final class Utterance {
 
     @inline(__always)
     func append(
-        term: Int32, surface: Int32, kind: TokenKind, text: UnsafeBufferPointer<UInt8>, original: (Int32, Int32)
+        term: Int32, surface: Int32, kind: TokenKind, text: UnsafeBufferPointer<UInt8>, original: (Int32, Int32),
+        guessed: Bool = false
     ) {
         let start = Int32(bytes.count)
         bytes.append(contentsOf: text)
         terms.append(term)
         items.append(
             Item(
-                surface: surface, kind: kind, textStart: start, textEnd: Int32(bytes.count), originalStart: original.0,
+                surface: surface, kind: kind, guessed: guessed, textStart: start, textEnd: Int32(bytes.count),
+                originalStart: original.0,
                 originalEnd: original.1))
     }
 

@@ -139,6 +139,44 @@ public final class SpellingIndex: Sendable {
         return best
     }
 
+    /// Every vocabulary word one edit from `input`, closest first, then the more frequent, then the earlier;
+    /// at most `limit`, written to `into` (replacing what it held). Unlike ``correct(_:)`` this also reads a
+    /// three-letter input, as a word with one letter missing ("los" → "lost", "vis" → "visa"): alone such a
+    /// reading is a guess, so it is only used where the words around it confirm it (a pattern then matches the
+    /// whole message).
+    public func candidates(_ input: UnsafeBufferPointer<UInt8>, limit: Int, into result: inout [Int32]) {
+        result.removeAll(keepingCapacity: true)
+        guard input.count >= 3, input.count <= Self.maxWordLength, !postings.isEmpty, limit > 0 else { return }
+        let inputMask = Self.letterMask(input)
+        var found: [(word: Int32, frequency: Int32)] = []
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
+            // A three-letter input meets the four-letter words it is one deletion of: its own hash only.
+            Self.forEachDeletion(of: input, upTo: input.count >= 4 ? 1 : 0, scratch: scratch) { hash in
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slotRanges[slot].1 != 0 {
+                    if slotHashes[slot] == hash {
+                        let (offset, count) = slotRanges[slot]
+                        for k in Int(offset)..<Int(offset + count) {
+                            let candidate = postings[k]
+                            if found.contains(where: { $0.word == candidate }) { continue }
+                            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 2 { continue }
+                            let start = Int(wordOffsets[Int(candidate)])
+                            let end = Int(wordOffsets[Int(candidate) + 1])
+                            let distance = wordBytes.withUnsafeBufferPointer {
+                                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: 1)
+                            }
+                            if distance == 1 { found.append((candidate, frequencies[Int(candidate)])) }
+                        }
+                        return
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+        found.sort { $0.frequency > $1.frequency || ($0.frequency == $1.frequency && $0.word < $1.word) }
+        for entry in found.prefix(limit) { result.append(entry.word) }
+    }
+
     /// The closest vocabulary word to `input` (convenient outside the hot path).
     public func correct(_ input: String) -> (word: String, distance: Int)? {
         var copy = input

@@ -186,3 +186,67 @@ func contractionIsExpandedBeforeMatching(_ message: String) throws {
     let brain = try readingBrain.get()
     #expect(brain.reply(to: "room one thousand and forty three", in: ConversationState()).intent == "room")
 }
+
+// MARK: - Misspelt words read by the words around them
+
+private let contextIntents = """
+    - id: card.lost
+      patterns: ["report a lost [my] id card"]
+      reply: "Report it online."
+    - id: licence.driving
+      patterns: ["renew my driving licence"]
+      reply: "Renew it at the service desk."
+    - id: licence.living
+      patterns: ["living abroad", "living abroad *", "i am living abroad"]
+      reply: "Services for citizens abroad."
+    - id: cake.order
+      patterns: ["order a cake"]
+      reply: "The bakery takes orders."
+    - id: case.order
+      patterns: ["order a case"]
+      reply: "Case files can be ordered."
+    - id: task.list
+      patterns: ["where is my task list"]
+      reply: "Your task list is in your account."
+    """
+
+private let contextBrain = Result {
+    var settings = PolicySettings()
+    settings.protectedWords = ["Kask"]
+    return try brain(intents: contextIntents, settings: settings)
+}
+
+@Test func shortWordWithALetterMissingIsReadAsTheWordThePatternNeeds() throws {
+    let brain = try contextBrain.get()
+    let (turn, explanation) = brain.explain("report a los my id card")
+    #expect(turn.intent == "card.lost")
+    #expect(turn.evidence == .pattern)
+    #expect(explanation.notes.contains { $0.hasPrefix("'los' read as 'lost', so that pattern") })
+    // The word alone is still left as it is: only the words around it make the reading sure.
+    #expect(explanation.reading(of: "los")?.status == "unknown")
+    #expect(brain.reply(to: "los", in: ConversationState()).intent == nil)
+}
+
+@Test func misspeltWordCorrectedToTheWrongWordIsReadAgainByItsPattern() throws {
+    let brain = try contextBrain.get()
+    // On its own "diving" is corrected to the more frequent "living"; the pattern's words show it is "driving".
+    let (turn, explanation) = brain.explain("renew my diving licence")
+    #expect(turn.intent == "licence.driving")
+    #expect(explanation.notes.contains { $0.hasPrefix("'diving' read as 'driving'") })
+}
+
+@Test func misspeltWordThatFitsPatternsOfTwoIntentsGetsNoPatternAnswer() throws {
+    let brain = try contextBrain.get()
+    // "cae" is one letter short of both "cake" and "case".
+    let (turn, explanation) = brain.explain("order a cae")
+    #expect(turn.evidence != .pattern)
+    #expect(turn.intent == nil)
+    #expect(explanation.notes.contains { $0.contains("more than one intent") })
+}
+
+@Test func protectedNameIsNeverReadAsAnotherWord() throws {
+    let brain = try contextBrain.get()
+    let turn = brain.reply(to: "where is my kask list", in: ConversationState())
+    #expect(turn.evidence != .pattern)
+    #expect(brain.reply(to: "where is my tsk list", in: ConversationState()).intent == "task.list")
+}
