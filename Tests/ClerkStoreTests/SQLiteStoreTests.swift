@@ -163,7 +163,9 @@ struct StoreLocationTests {
             _ = try await PostgresTicketStore.open(location, timeout: .seconds(3))
         }
         #expect(error?.description.contains("127.0.0.1:1") == true, "\(String(describing: error))")
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // The store gives up after its 3 s timeout; the bound is loose because the suite runs in parallel on two
+        // cores, where this test once took 10.3 s while other suites (and a profiler) were busy.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 }
 

@@ -197,3 +197,32 @@ func snowballStemsGroupWordForms(_ word: String, _ stem: String) {
     #expect(table[PairTable.key(2, 1)] == 20)
     #expect(table[PairTable.key(3, 3)] == -1)
 }
+
+// MARK: - Words a misspelt word may stand for
+
+private func candidates(_ index: SpellingIndex, _ typed: String, limit: Int = 8) -> [String] {
+    var words: [Int32] = []
+    var copy = typed
+    copy.withUTF8 { index.candidates($0, limit: limit, into: &words) }
+    let names = ["lost", "loss", "list", "cake", "case", "cast", "passport", "card"]
+    return words.map { names[Int($0)] }
+}
+
+private let nearWords = SpellingIndex(
+    words: ["lost", "loss", "list", "cake", "case", "cast", "passport", "card"], frequencies: [5, 2, 1, 3, 4, 1, 1, 1])
+
+@Test func threeLetterWordWithALetterMissingHasTheFourLetterWordsAsCandidates() {
+    #expect(candidates(nearWords, "los") == ["lost", "loss"])
+    #expect(candidates(nearWords, "cae") == ["case", "cake"])
+    // "car" is one letter short of "card": whether that reading is allowed is the lexicon's call.
+    #expect(candidates(nearWords, "car") == ["card"])
+}
+
+@Test func candidatesAreOneEditAwayMostFrequentFirstAndBounded() {
+    #expect(candidates(nearWords, "lisr") == ["list"])
+    #expect(candidates(nearWords, "cast") == ["case"])
+    #expect(candidates(nearWords, "lost", limit: 1) == ["loss"])
+    #expect(candidates(nearWords, "pasport") == ["passport"])
+    #expect(candidates(nearWords, "pssprt").isEmpty, "two edits away: only correction on its own reaches that far")
+    #expect(candidates(nearWords, "xy").isEmpty)
+}

@@ -164,7 +164,8 @@ def write_report(args, clerk, accented, aiml, rive, services):
         "match nothing). Clerk: release build, full pipeline (normalise, patterns, examples, policy), each "
         "query the first turn of a fresh conversation, best of %d timed passes (each reads the 10,000 queries "
         "in the same order; Clerk keeps a 1,024-entry memo per thread of how recent words outside its "
-        "vocabulary were read, which repeated passes benefit from as repeated real traffic does); a turn's "
+        "vocabulary were read, and of the words they may stand for, which repeated passes benefit from as "
+        "repeated real traffic does); a turn's "
         "latency runs from the end of the turn before to the end of its own, freeing its reply included. "
         "Figures on this shared "
         "virtual machine vary by up to ±30 %% between runs; ratios are from the same run." % (args.cpu, args.passes))
