@@ -45,7 +45,7 @@ public struct NumberWords: Sendable, Hashable {
     }
 
     @inline(__always)
-    private static func signatureBit(count: Int, first: UInt8, last: UInt8) -> Int {
+    static func signatureBit(count: Int, first: UInt8, last: UInt8) -> Int {
         (count << 10) | Int(first & 31) << 5 | Int(last & 31)
     }
 

@@ -78,9 +78,14 @@ public final class TokenBuffer {
     /// Token `index`.
     public func span(_ index: Int) -> TokenSpan { spans[index] }
 
+    /// Whether a word token may be a number word (see ``NumberWords/mayBeNumberWord(_:)``), worked out while
+    /// scanning so that most messages skip the number-word pass.
+    var mayHaveNumberWords = false
+
     func reset() {
         foldedBytes.removeAll()
         spans.removeAll()
+        mayHaveNumberWords = false
         if !numberConversions.isEmpty { numberConversions.removeAll(keepingCapacity: true) }
         usedUnicodePath = false
     }
@@ -109,6 +114,7 @@ public final class TokenBuffer {
     public var texts: [String] { (0..<count).map(text) }
 
     func append(_ bytes: UnsafeBufferPointer<UInt8>, original: Range<Int>, kind: TokenKind) {
+        if kind == .word { mayHaveNumberWords = true }
         let start = Int32(foldedBytes.count)
         foldedBytes.append(contentsOf: bytes)
         spans.append(

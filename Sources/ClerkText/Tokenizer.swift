@@ -23,8 +23,10 @@ public struct Tokenizer: Sendable {
     public func tokenize(_ text: String, into buffer: TokenBuffer) {
         buffer.reset()
         var text = text
-        text.withUTF8 { bytes in
-            scan(bytes, into: buffer)
+        language.numberWords.signature.withUnsafeBufferPointer { numberSignature in
+            text.withUTF8 { bytes in
+                scan(bytes, numberSignature: numberSignature, into: buffer)
+            }
         }
         convertNumberWords(in: buffer)
     }
@@ -40,7 +42,10 @@ public struct Tokenizer: Sendable {
 
     static let maxScannedBytes = 1 << 26
 
-    private func scan(_ whole: UnsafeBufferPointer<UInt8>, into buffer: TokenBuffer) {
+    /// `numberSignature`: the language's ``NumberWords/signature``, to note a word that may be a number word.
+    private func scan(
+        _ whole: UnsafeBufferPointer<UInt8>, numberSignature: UnsafeBufferPointer<UInt64>, into buffer: TokenBuffer
+    ) {
         // Spans hold 32-bit offsets, and folding can make text a few times longer: text past 64 MiB is left
         // out (every channel limits a message to a few KiB).
         let b = UnsafeBufferPointer(rebasing: whole.prefix(Self.maxScannedBytes))
@@ -49,6 +54,9 @@ public struct Tokenizer: Sendable {
         // Whether the message has an '@' (e-mail addresses are only looked for then); found out the first time
         // a protected token is possible, which most messages never need.
         var hasAtKnown: Bool?
+        // Non-zero once an ASCII word may be a number word.
+        var numberWordBits: UInt64 = 0
+        defer { if numberWordBits != 0 { buffer.mayHaveNumberWords = true } }
         var i = 0
         while i < n {
             let c = b[i]
@@ -117,6 +125,10 @@ public struct Tokenizer: Sendable {
                 }
             }
             if ascii {
+                if j - i < 16 {
+                    let bit = NumberWords.signatureBit(count: j - i, first: out[i], last: out[j - 1])
+                    numberWordBits |= numberSignature[bit >> 6] & (1 << UInt64(bit & 63))
+                }
                 appendFolded(i..<j, hash: ByteTable.hashFinish(hash), into: buffer)
             } else {
                 appendUnicode(b, i..<j, into: buffer)
@@ -207,6 +219,8 @@ public struct Tokenizer: Sendable {
 
     /// Replaces each run of number words with one number token ("two hundred and five" → `205`).
     private func convertNumberWords(in buffer: TokenBuffer) {
+        // Most messages have no word that may be a number word: the scan has said so.
+        guard buffer.mayHaveNumberWords else { return }
         let words = language.numberWords
         guard !words.isEmpty, !buffer.spans.isEmpty else { return }
         // Most messages have no number word at all: one cheap pass decides.
