@@ -75,15 +75,16 @@ final class Lexicon: Sendable {
         }
         let utterance = scratch.utterance
         utterance.removeAll()
-        tokens.withStorage { folded, spans in
-            // Read every token straight into the utterance; only when one of them can start a substitution is
-            // the utterance rebuilt with the substitutions applied.
+        let rewritten = tokens.withStorage { folded, spans -> Bool in
+            // Read every token straight into the utterance, its text left where the tokenizer folded it (the
+            // storage changes hands below); only when a token can start a substitution is the utterance rebuilt
+            // with the substitutions applied, its text copied.
             var mayRewrite = false
             for span in spans {
                 let bytes = UnsafeBufferPointer(rebasing: folded[Int(span.start)..<Int(span.end)])
                 let (surface, term, reading, guessed) = read(bytes, hash: span.hash, kind: span.kind, scratch)
                 utterance.append(
-                    term: term, surface: surface, kind: span.kind, text: bytes,
+                    term: term, surface: surface, kind: span.kind, textRange: (span.start, span.end),
                     original: (span.originalStart, span.originalEnd), guessed: guessed)
                 if surface >= 0 && startsSubstitution[Int(surface)] { mayRewrite = true }
                 trace?.reading(token: String(decoding: bytes, as: UTF8.self), original: span, describe(reading))
@@ -97,6 +98,7 @@ final class Lexicon: Sendable {
                 scratch.preTerms.append(contentsOf: utterance.terms)
                 applySubstitutions(scratch: scratch, folded: folded, spans: spans, trace: trace)
             }
+            return mayRewrite
         }
         if let trace {
             for conversion in tokens.numberConversions {
@@ -104,6 +106,8 @@ final class Lexicon: Sendable {
             }
             if tokens.usedUnicodePath { trace.note("non-ASCII text segmented and folded with ICU") }
         }
+        // The utterance's items point into the tokenizer's folded bytes: it takes them over.
+        if !rewritten { tokens.exchangeFoldedBytes(with: &utterance.bytes) }
     }
 
     /// A reading in words, for explanations: (status, detail).

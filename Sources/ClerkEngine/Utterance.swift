@@ -77,6 +77,19 @@ final class Utterance {
                 originalEnd: original.1))
     }
 
+    /// Appends a token whose folded text is already at `text` in ``bytes`` (see ``Lexicon/analyze``).
+    @inline(__always)
+    func append(
+        term: Int32, surface: Int32, kind: TokenKind, textRange text: (Int32, Int32), original: (Int32, Int32),
+        guessed: Bool
+    ) {
+        terms.append(term)
+        items.append(
+            Item(
+                surface: surface, kind: kind, guessed: guessed, textStart: text.0, textEnd: text.1,
+                originalStart: original.0, originalEnd: original.1))
+    }
+
     @inline(__always)
     func kind(_ index: Int) -> TokenKind { items[index].kind }
 

@@ -105,6 +105,12 @@ public final class TokenBuffer {
         try body(foldedBytes.buffer, spans.buffer)
     }
 
+    /// Exchanges the folded bytes of every token with `storage`, so that a reader keeps the text (at the spans'
+    /// offsets) without copying it. The buffer then holds `storage`'s old bytes until the next ``reset()``.
+    public func exchangeFoldedBytes(with storage: inout RawArray<UInt8>) {
+        swap(&foldedBytes, &storage)
+    }
+
     /// The folded text of token `index`.
     public func text(_ index: Int) -> String {
         withToken(index) { String(decoding: $0, as: UTF8.self) }
