@@ -16,6 +16,9 @@ public struct Brain: Sendable {
         /// The messages of the only reply when the intent has one reply and it has no placeholders: the common
         /// answer reads them here without reaching into `replies` and `plainMessages`.
         let onlyPlainMessages: [String]?
+        /// Whether an answer is just `onlyPlainMessages`: one reply without placeholders, and no follow-up,
+        /// service, slot, safeguarding or action to work out (see `Brain.plainAnswer`).
+        let isPlain: Bool
         /// Reply variants (as many as `replies`).
         let replyCount: Int
         let followUp: Bool
@@ -56,6 +59,9 @@ public struct Brain: Sendable {
             self.plainMessages = plainMessages
             replyCount = replies.count
             onlyPlainMessages = plainMessages.count == 1 ? plainMessages[0] : nil
+            isPlain =
+                onlyPlainMessages != nil && !followUp && !needsService && serviceIndex < 0 && slots.isEmpty
+                && !safeguarding && action == nil
             self.quickReplies = quickReplies
             self.setsContext = setsContext
             self.requires = requires

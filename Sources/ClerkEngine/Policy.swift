@@ -379,6 +379,9 @@ extension Brain {
         pickedService: Int32? = nil, trace: Trace?
     ) -> Turn {
         var intent = intents[Int(intentNumber)]
+        if intent.isPlain && trace == nil && pickedService == nil && given.isEmpty && utterance.mentions.isEmpty {
+            return plainAnswer(intent, confidence: confidence, via: evidence, captures: captures, state: state)
+        }
         let matched = intent.id
         // A follow-up answers the last intent again with what this message adds.
         if intent.followUp, let last = state.lastIntent, let lastNumber = intentIndex[last],
@@ -547,6 +550,28 @@ extension Brain {
             quickReplies: quickReplies, actions: actions, state: ConversationState(), captured: captures,
             service: service.map { services[Int($0)].id }, slots: values, links: links,
             matchedIntent: matched == intent.id ? nil : matched)
+        swap(&turn.state, &next)
+        return turn
+    }
+
+    /// The answer of an intent that is only a fixed reply (``Intent/isPlain``) to a message that names no service
+    /// or variant: the same turn as `answer` gives, built without copying the whole state or working out
+    /// services, slots and actions that cannot apply (most answers of a large brain).
+    private func plainAnswer(
+        _ intent: Intent, confidence: Double, via evidence: Turn.Evidence, captures: Captures,
+        state: ConversationState
+    ) -> Turn {
+        var next = ConversationState()
+        next.turnCount = state.turnCount + 1
+        next.lastIntent = intent.id
+        next.context = intent.setsContext
+        next.currentService = state.currentService
+        next.variant = state.variant
+        next.pendingHandoff = state.pendingHandoff
+        var turn = Turn(
+            outcome: .answer(intent: intent.id, confidence: confidence, via: evidence),
+            messages: intent.onlyPlainMessages ?? [], quickReplies: intent.quickReplies, actions: [],
+            state: ConversationState(), captured: captures, service: nil)
         swap(&turn.state, &next)
         return turn
     }

@@ -242,3 +242,37 @@ func optionIsPickedByItsNumberOrItsTitle(_ pick: String, _ intent: String) throw
     state.turnCount = 7
     #expect(brain.reply(to: "hello", in: state).messages == ["Hi there!"])
 }
+
+// MARK: - Served and explained turns agree
+
+/// The parts of a turn a citizen or the service around the engine sees.
+private func visible(_ turn: Turn) -> [AnyHashable] {
+    [
+        turn.outcome, turn.messages, turn.quickReplies, turn.actions, turn.state, turn.captures, turn.service,
+        turn.slots, turn.links, turn.matchedIntent,
+    ]
+}
+
+@Test func aServedTurnIsTheTurnItsExplanationDescribes() throws {
+    let brain = try policyBrain.get()
+    var states = [ConversationState()]
+    var later = ConversationState()
+    later.turnCount = 7
+    later.context = ["passport"]
+    later.lastIntent = "hours"
+    later.consecutiveMisses = 1
+    states.append(later)
+    for start in states {
+        // One conversation through answers by pattern and by example, a question, a pick and a miss.
+        var state = start
+        for message in [
+            "renew my passport", "hello", "passport fee", "1", "hello", "zzxq blorf", "what are the opening hours",
+            "i want to renew my passport", "talk to a person", "hello",
+        ] {
+            let served = brain.reply(to: message, in: state)
+            let (explained, _) = brain.explain(message, in: state)
+            #expect(visible(served) == visible(explained), "\(message)")
+            state = served.state
+        }
+    }
+}
