@@ -93,20 +93,13 @@ extension Brain {
                 state: state, trace: trace)
         }
 
-        // 2. The most specific pattern that covers the whole message.
+        // 2. The most specific pattern that covers the whole message; failing that (2b), one that does with a
+        // misspelt word read as the vocabulary word the pattern needs ("los" → lost, "diving" → driving): the words
+        // around it confirm the reading, which on its own is a guess.
         if let (terminal, captures) = patternMatch(
             message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
-        {
-            if let trace { explainPatterns(trace, winner: terminal) }
-            return answer(
-                trie.terminals[Int(terminal)].intent, confidence: 1, via: .pattern, captures: captures,
-                message: message, utterance: utterance, state: state, trace: trace)
-        }
-
-        // 2b. The same, reading a misspelt word as the vocabulary word that makes a pattern match ("los" →
-        // lost, "diving" → driving): the words around it confirm the reading, which on its own is a guess.
-        if let (terminal, captures) = correctedPatternMatch(
-            message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
+            ?? correctedPatternMatch(
+                message, utterance, contextMask: contextMask, active: active, scratch: scratch, trace: trace)
         {
             if let trace { explainPatterns(trace, winner: terminal) }
             return answer(

@@ -88,53 +88,40 @@ public final class SpellingIndex: Sendable {
         // Candidates already verified (a word is often reached through several deletions).
         var checked: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (-1, -1, -1, -1, -1, -1, -1, -1)
         var checkedCount = 0
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
-            Self.forEachDeletion(of: input, upTo: maxDistance, scratch: scratch) { hash in
-                var slot = Int(truncatingIfNeeded: hash) & mask
-                while slotRanges[slot].1 != 0 {
-                    if slotHashes[slot] == hash {
-                        let (offset, count) = slotRanges[slot]
-                        for k in Int(offset)..<Int(offset + count) {
-                            let candidate = postings[k]
-                            let seen = withUnsafeBytes(of: &checked) { raw in
-                                raw.bindMemory(to: Int32.self).prefix(min(checkedCount, 8)).contains(candidate)
-                            }
-                            if seen { continue }
-                            withUnsafeMutableBytes(of: &checked) { raw in
-                                raw.bindMemory(to: Int32.self)[checkedCount % 8] = candidate
-                            }
-                            checkedCount += 1
-                            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 4 { continue }
-                            let start = Int(wordOffsets[Int(candidate)])
-                            let end = Int(wordOffsets[Int(candidate) + 1])
-                            // The vocabulary word's length sets the edits allowed, but never more than one beyond
-                            // what the typed word's own length would allow.
-                            let limit = min(
-                                Self.allowedDistance(forLength: end - start),
-                                Self.allowedDistance(forLength: input.count) + 1)
-                            guard abs(end - start - input.count) <= limit else { continue }
-                            let distance = wordBytes.withUnsafeBufferPointer {
-                                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: limit)
-                            }
-                            guard distance <= limit, distance > 0 else { continue }
-                            let frequency = frequencies[Int(candidate)]
-                            if let current = best {
-                                if distance > current.distance { continue }
-                                if distance == current.distance
-                                    && (frequency < bestFrequency
-                                        || (frequency == bestFrequency && candidate >= current.wordIndex))
-                                {
-                                    continue
-                                }
-                            }
-                            best = Correction(wordIndex: candidate, distance: distance)
-                            bestFrequency = frequency
-                        }
-                        return
-                    }
-                    slot = (slot + 1) & mask
+        forEachIndexedWord(sharingADeletionWith: input, upTo: maxDistance) { candidate in
+            let seen = withUnsafeBytes(of: &checked) { raw in
+                raw.bindMemory(to: Int32.self).prefix(min(checkedCount, 8)).contains(candidate)
+            }
+            if seen { return }
+            withUnsafeMutableBytes(of: &checked) { raw in
+                raw.bindMemory(to: Int32.self)[checkedCount % 8] = candidate
+            }
+            checkedCount += 1
+            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 4 { return }
+            let start = Int(wordOffsets[Int(candidate)])
+            let end = Int(wordOffsets[Int(candidate) + 1])
+            // The vocabulary word's length sets the edits allowed, but never more than one beyond
+            // what the typed word's own length would allow.
+            let limit = min(
+                Self.allowedDistance(forLength: end - start),
+                Self.allowedDistance(forLength: input.count) + 1)
+            guard abs(end - start - input.count) <= limit else { return }
+            let distance = wordBytes.withUnsafeBufferPointer {
+                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: limit)
+            }
+            guard distance <= limit, distance > 0 else { return }
+            let frequency = frequencies[Int(candidate)]
+            if let current = best {
+                if distance > current.distance { return }
+                if distance == current.distance
+                    && (frequency < bestFrequency
+                        || (frequency == bestFrequency && candidate >= current.wordIndex))
+                {
+                    return
                 }
             }
+            best = Correction(wordIndex: candidate, distance: distance)
+            bestFrequency = frequency
         }
         return best
     }
@@ -149,32 +136,40 @@ public final class SpellingIndex: Sendable {
         guard input.count >= 3, input.count <= Self.maxWordLength, !postings.isEmpty, limit > 0 else { return }
         let inputMask = Self.letterMask(input)
         var found: [(word: Int32, frequency: Int32)] = []
+        // A three-letter input meets the four-letter words it is one deletion of: its own hash only.
+        forEachIndexedWord(sharingADeletionWith: input, upTo: input.count >= 4 ? 1 : 0) { candidate in
+            if found.contains(where: { $0.word == candidate }) { return }
+            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 2 { return }
+            let start = Int(wordOffsets[Int(candidate)])
+            let end = Int(wordOffsets[Int(candidate) + 1])
+            let distance = wordBytes.withUnsafeBufferPointer {
+                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: 1)
+            }
+            if distance == 1 { found.append((candidate, frequencies[Int(candidate)])) }
+        }
+        found.sort { $0.frequency > $1.frequency || ($0.frequency == $1.frequency && $0.word < $1.word) }
+        for entry in found.prefix(limit) { result.append(entry.word) }
+    }
+
+    /// Calls `body` with every indexed vocabulary word that has a deletion (up to `distance` bytes) in common
+    /// with `input`'s own deletions, once per shared deletion: the candidates a caller then verifies.
+    @inline(__always)
+    private func forEachIndexedWord(
+        sharingADeletionWith input: UnsafeBufferPointer<UInt8>, upTo distance: Int, _ body: (Int32) -> Void
+    ) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: input.count) { scratch in
-            // A three-letter input meets the four-letter words it is one deletion of: its own hash only.
-            Self.forEachDeletion(of: input, upTo: input.count >= 4 ? 1 : 0, scratch: scratch) { hash in
+            Self.forEachDeletion(of: input, upTo: distance, scratch: scratch) { hash in
                 var slot = Int(truncatingIfNeeded: hash) & mask
                 while slotRanges[slot].1 != 0 {
                     if slotHashes[slot] == hash {
                         let (offset, count) = slotRanges[slot]
-                        for k in Int(offset)..<Int(offset + count) {
-                            let candidate = postings[k]
-                            if found.contains(where: { $0.word == candidate }) { continue }
-                            if (letterMasks[Int(candidate)] ^ inputMask).nonzeroBitCount > 2 { continue }
-                            let start = Int(wordOffsets[Int(candidate)])
-                            let end = Int(wordOffsets[Int(candidate) + 1])
-                            let distance = wordBytes.withUnsafeBufferPointer {
-                                EditDistance.osa(UnsafeBufferPointer(rebasing: $0[start..<end]), input, limit: 1)
-                            }
-                            if distance == 1 { found.append((candidate, frequencies[Int(candidate)])) }
-                        }
+                        for k in Int(offset)..<Int(offset + count) { body(postings[k]) }
                         return
                     }
                     slot = (slot + 1) & mask
                 }
             }
         }
-        found.sort { $0.frequency > $1.frequency || ($0.frequency == $1.frequency && $0.word < $1.word) }
-        for entry in found.prefix(limit) { result.append(entry.word) }
     }
 
     /// The closest vocabulary word to `input` (convenient outside the hot path).
