@@ -195,8 +195,8 @@ final class Lexicon: Sendable {
     /// Alternatives that a word may stand for when it is misspelt: the vocabulary words one edit away
     /// (``SpellingIndex/candidates(_:limit:into:)``) of every word of `utterance` that the vocabulary does not
     /// hold as written (unknown, or corrected on its own). Known words, stems, numbers, protected tokens, words
-    /// with digits, `protected_words` and everyday words get none. Fills `scratch.alternativeStarts` and `alternativeTerms`; false when no word
-    /// has any.
+    /// with digits, `protected_words` and everyday words get none. Fills `scratch.alternativeStarts` and
+    /// `alternativeTerms`; false when no word has any.
     func alternatives(for utterance: Utterance, scratch: Scratch) -> Bool {
         scratch.alternativeStarts.removeAll(keepingCapacity: true)
         scratch.alternativeTerms.removeAll(keepingCapacity: true)
